@@ -1,0 +1,125 @@
+# embmap - build, test, install.
+#
+#   make                 the library (static and shared) and the command
+#   make test            unit tests and command tests; SANITIZE=1 for ASan+UBSan
+#   make demo            pack, check and query a GPT-2-sized demo table
+#   make bench           the benchmark table (medians and ratios)
+#   make lint            clang-format, cppcheck, clang-tidy, line width
+#   make install         PREFIX=/usr/local DESTDIR=
+#
+# Dependencies come from Debian's packages; scripts/deps installs the missing
+# ones (it says what it installs) and every target that needs them calls it.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR ?=
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wpointer-arith -Wformat=2 -Wvla
+BUILD ?= build
+PKG_CONFIG ?= pkg-config
+
+ifeq ($(SANITIZE),1)
+  CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=all
+  LDFLAGS += -fsanitize=address,undefined
+  BUILD := $(BUILD)-san
+endif
+
+ABI_MAJOR := $(shell sed -n 's/^\#define EMBMAP_VERSION_MAJOR \([0-9]*\)/\1/p' include/embmap.h)
+VERSION := $(shell sed -n 's/^\#define EMBMAP_VERSION_STRING "\(.*\)"/\1/p' include/embmap.h)
+SONAME := libembmap.so.$(ABI_MAJOR)
+
+LIB_PKGS = libxxhash libzstd
+TOOL_PKGS = $(LIB_PKGS) jansson
+TEST_PKGS = $(TOOL_PKGS) cmocka
+
+# Evaluated lazily: the deps stamp runs first where it matters.
+lib_cflags = $(shell $(PKG_CONFIG) --cflags $(LIB_PKGS) 2>/dev/null)
+lib_libs = $(shell $(PKG_CONFIG) --libs $(LIB_PKGS) 2>/dev/null)
+tool_cflags = $(shell $(PKG_CONFIG) --cflags $(TOOL_PKGS) 2>/dev/null)
+tool_libs = $(shell $(PKG_CONFIG) --libs $(TOOL_PKGS) 2>/dev/null)
+test_cflags = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
+test_libs = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
+
+CPPFLAGS_ALL = -Iinclude -Iformat -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE
+ALL_CFLAGS = -std=c11 $(WARN) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS)
+
+LIB_SRC = $(wildcard src/*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_PIC = $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+TOOL_SRC = $(wildcard tools/*.c)
+TOOL_OBJ = $(TOOL_SRC:%.c=$(BUILD)/%.o)
+
+STATIC = $(BUILD)/libembmap.a
+SHARED = $(BUILD)/libembmap.so.$(VERSION)
+CMD = $(BUILD)/embmap
+DEPS_STAMP = $(BUILD)/.deps-ok
+
+.PHONY: all deps test test-unit test-cli demo bench lint install uninstall \
+        clean check-header
+.DELETE_ON_ERROR:
+
+all: $(STATIC) $(SHARED) $(CMD) $(BUILD)/embmap.pc
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps
+	@mkdir -p $(@D)
+	@sh scripts/deps
+	@touch $@
+
+$(BUILD)/src/%.o: src/%.c include/embmap.h format/embmap_format.h src/internal.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(lib_cflags) -c $< -o $@
+
+$(BUILD)/pic/src/%.o: src/%.c include/embmap.h format/embmap_format.h src/internal.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(lib_cflags) -fPIC \
+	  -DEMBMAP_SHARED_BUILD -c $< -o $@
+
+$(BUILD)/tools/%.o: tools/%.c include/embmap.h $(wildcard tools/*.h) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(tool_cflags) -c $< -o $@
+
+$(STATIC): $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(SHARED): $(LIB_PIC)
+	$(CC) -shared -Wl,-soname,$(SONAME) $(LDFLAGS) -o $@ $^ $(lib_libs) -lm
+	ln -sf libembmap.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libembmap.so
+
+$(CMD): $(TOOL_OBJ) $(STATIC)
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(STATIC) $(tool_libs) -lm -lpthread
+
+$(BUILD)/embmap.pc: embmap.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    $< > $@
+
+include tests/tests.mk
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+	  $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(CMD) $(DESTDIR)$(BINDIR)/embmap
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libembmap.a
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf libembmap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libembmap.so
+	install -m 644 include/embmap.h $(DESTDIR)$(INCLUDEDIR)/embmap.h
+	install -m 644 $(BUILD)/embmap.pc $(DESTDIR)$(PKGCONFIGDIR)/embmap.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/embmap $(DESTDIR)$(LIBDIR)/libembmap.* \
+	  $(DESTDIR)$(INCLUDEDIR)/embmap.h $(DESTDIR)$(PKGCONFIGDIR)/embmap.pc
+
+clean:
+	rm -rf build build-san

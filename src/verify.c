@@ -1,0 +1,281 @@
+/*
+ * verify.c - full and partial integrity checks.
+ *
+ * A full verify reads the file once. The matrix is walked block by block:
+ * each block is hashed for its own checksum and fed, while still in cache,
+ * to the content hash, so the 128-bit identity costs no second trip to
+ * memory.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <xxh_x86dispatch.h>
+#endif
+
+#include "internal.h"
+
+struct damage {
+	embmap_damage_fn fn;
+	void *ctx;
+	int rc; /* first failure code, 0 while intact */
+	uint64_t run_first, run_count; /* pending run of bad matrix rows */
+};
+
+static void report(struct damage *d, int code, uint32_t kind, uint64_t first,
+		   uint64_t count)
+{
+	if (d->fn)
+		d->fn(d->ctx, kind, first, count);
+	if (d->rc == 0)
+		d->rc = code;
+}
+
+static void flush_rows(struct damage *d)
+{
+	if (d->run_count == 0)
+		return;
+	if (d->rc == 0)
+		emb_fail(EMBMAP_ECHECKSUM, "matrix rows %llu..%llu: block "
+			 "checksum mismatch",
+			 (unsigned long long)d->run_first,
+			 (unsigned long long)(d->run_first + d->run_count - 1));
+	report(d, EMBMAP_ECHECKSUM, EMBMAP_SEC_MATRIX, d->run_first,
+	       d->run_count);
+	d->run_count = 0;
+}
+
+static void bad_rows(struct damage *d, uint64_t first, uint64_t count)
+{
+	if (d->run_count && d->run_first + d->run_count == first) {
+		d->run_count += count;
+		return;
+	}
+	flush_rows(d);
+	d->run_first = first;
+	d->run_count = count;
+}
+
+static void bad_section(struct damage *d, uint32_t i,
+			const struct embmap_format_section *s)
+{
+	if (d->rc == 0)
+		emb_fail(EMBMAP_ECHECKSUM, "section %u (%s): checksum mismatch",
+			 i, embmap_section_name(s->kind));
+	report(d, EMBMAP_ECHECKSUM, s->kind, 0, 0);
+}
+
+/* Bytes in [from, to) must be zero; report kind 0 otherwise. */
+static void check_zero(const embmap *t, struct damage *d, uint64_t from,
+		       uint64_t to)
+{
+	for (uint64_t o = from; o < to; o++)
+		if (t->base[o] != 0) {
+			if (d->rc == 0)
+				emb_fail(EMBMAP_ECORRUPT, "padding byte at "
+					 "offset %llu is 0x%02x, must be 0",
+					 (unsigned long long)o, t->base[o]);
+			report(d, EMBMAP_ECORRUPT, 0, 0, 0);
+			return;
+		}
+}
+
+static uint64_t block_count(const embmap *t)
+{
+	return t->sec.block_sums->count;
+}
+
+/* Hash block b, compare with its stored sum; 1 when it matches. */
+static int block_ok(const embmap *t, uint64_t b, XXH3_state_t *content)
+{
+	const struct embmap_format_header *h = &t->hdr;
+	uint64_t first = b * h->block_rows;
+	uint64_t rows = h->rows - first < h->block_rows ? h->rows - first
+							: h->block_rows;
+	const uint8_t *p = t->matrix + first * h->row_stride;
+	size_t len = (size_t)(rows * h->row_stride);
+	const uint8_t *sums = t->base + t->sec.block_sums->offset;
+
+	if (content)
+		XXH3_128bits_update(content, p, len);
+	return emb_hash64(p, len) == emb_load64(sums + 8 * b);
+}
+
+static void verify_matrix(const embmap *t, struct damage *d,
+			  XXH3_state_t *content)
+{
+	const uint64_t br = t->hdr.block_rows;
+	const uint64_t nb = block_count(t);
+
+	for (uint64_t b = 0; b < nb; b++)
+		if (!block_ok(t, b, content)) {
+			uint64_t first = b * br;
+			uint64_t n = t->hdr.rows - first < br
+					     ? t->hdr.rows - first : br;
+
+			bad_rows(d, first, n);
+		}
+	flush_rows(d);
+}
+
+/* The structure inside the vocabulary: offsets ascend, NULs in place. */
+static void verify_vocab(const embmap *t, struct damage *d)
+{
+	uint64_t n = t->hdr.token_count;
+	uint64_t prev = 0;
+
+	for (uint64_t i = 1; i <= n; i++) {
+		uint64_t o = emb_load64(t->tok_offsets + 8 * i);
+
+		if (o <= prev || o > t->tok_bytes_len ||
+		    t->tok_bytes[o - 1] != 0) {
+			if (d->rc == 0)
+				emb_fail(EMBMAP_ECORRUPT, "token %llu: offsets"
+					 " %llu..%llu are not ascending within"
+					 " token-bytes or lack the NUL",
+					 (unsigned long long)(i - 1),
+					 (unsigned long long)prev,
+					 (unsigned long long)o);
+			report(d, EMBMAP_ECORRUPT, EMBMAP_SEC_TOKEN_OFFSETS,
+			       0, 0);
+			return;
+		}
+		prev = o;
+	}
+	for (uint64_t s = 0; s <= t->slot_mask; s++) {
+		uint64_t id = emb_load64(t->tok_slots + 16 * s + 8);
+
+		if (id != EMBMAP_SLOT_EMPTY && id >= n) {
+			if (d->rc == 0)
+				emb_fail(EMBMAP_ECORRUPT, "token-index slot "
+					 "%llu: id %llu, the table has %llu "
+					 "tokens", (unsigned long long)s,
+					 (unsigned long long)id,
+					 (unsigned long long)n);
+			report(d, EMBMAP_ECORRUPT, EMBMAP_SEC_TOKEN_INDEX, 0,
+			       0);
+			return;
+		}
+	}
+}
+
+/* Entries must parse to the end, keys strictly ascending. */
+static void verify_meta(const embmap *t, struct damage *d)
+{
+	const char *k, *v, *prev = NULL;
+	size_t pos = 0;
+	uint64_t n = 0;
+	int rc;
+
+	while ((rc = embmap_meta_next(t, &pos, &k, &v)) == 1) {
+		if (prev && strcmp(prev, k) >= 0) {
+			rc = emb_fail(EMBMAP_ECORRUPT, "metadata key \"%.64s\""
+				      " is not after \"%.64s\"", k, prev);
+			break;
+		}
+		prev = k;
+		n++;
+	}
+	if (rc == 0 && t->sec.meta && n != t->sec.meta->count)
+		rc = emb_fail(EMBMAP_ECORRUPT, "metadata has %llu entries, "
+			      "count says %llu", (unsigned long long)n,
+			      (unsigned long long)t->sec.meta->count);
+	if (rc < 0) {
+		if (d->rc != 0)
+			emb_fail(d->rc, "%s", "(earlier damage reported)");
+		report(d, EMBMAP_ECORRUPT, EMBMAP_SEC_META, 0, 0);
+	}
+}
+
+static void content_tail(const embmap *t, XXH3_state_t *st, uint8_t out[16])
+{
+	struct embmap_format_content_trailer tr = {
+		.rows = t->hdr.rows,
+		.dim = t->hdr.dim,
+		.dtype = t->hdr.dtype,
+		.token_count = t->hdr.token_count,
+	};
+	XXH128_canonical_t c;
+
+	if (t->scales)
+		XXH3_128bits_update(st, t->scales, t->sec.scales->length);
+	if (t->hdr.token_count) {
+		XXH3_128bits_update(st, t->tok_offsets,
+				    t->sec.tok_offsets->length);
+		XXH3_128bits_update(st, t->tok_bytes, t->tok_bytes_len);
+	}
+	XXH3_128bits_update(st, &tr, sizeof tr);
+	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
+	memcpy(out, c.digest, 16);
+}
+
+int embmap_verify(const embmap *t, embmap_damage_fn fn, void *ctx)
+{
+	struct damage d = { .fn = fn, .ctx = ctx };
+	XXH3_state_t *content = XXH3_createState();
+	uint64_t end = EMBMAP_HEADER_SIZE +
+		       (uint64_t)t->hdr.section_count * EMBMAP_SECTION_SIZE;
+	uint8_t digest[16];
+
+	if (!content)
+		return emb_fail(EMBMAP_ENOMEM, "verify: hash state");
+	XXH3_128bits_reset(content);
+
+	for (uint32_t i = 0; i < t->hdr.section_count; i++) {
+		const struct embmap_format_section *s = &t->dir[i];
+
+		check_zero(t, &d, end, s->offset);
+		end = s->offset + s->length;
+		if (s->kind == EMBMAP_SEC_MATRIX)
+			continue;
+		if (emb_hash64(t->base + s->offset, s->length) != s->checksum)
+			bad_section(&d, i, s);
+	}
+	/* Block sums are trusted only once their own checksum held. */
+	if (d.rc == 0 || d.rc == EMBMAP_ECORRUPT)
+		verify_matrix(t, &d, content);
+	if (d.rc == 0) {
+		verify_vocab(t, &d);
+		verify_meta(t, &d);
+	}
+	if (d.rc == 0) {
+		content_tail(t, content, digest);
+		if (memcmp(digest, t->hdr.content_hash, 16) != 0) {
+			emb_fail(EMBMAP_ECHECKSUM, "content hash does not "
+				 "match the table's contents");
+			report(&d, EMBMAP_ECHECKSUM, EMBMAP_SEC_MATRIX, 0, 0);
+		}
+	}
+	XXH3_freeState(content);
+	return d.rc;
+}
+
+int embmap_verify_rows(const embmap *t, uint64_t first, uint64_t count)
+{
+	const struct embmap_format_section *bs = t->sec.block_sums;
+	uint64_t br = t->hdr.block_rows, b, last;
+
+	if (first > t->hdr.rows || count > t->hdr.rows - first)
+		return emb_fail(EMBMAP_ERANGE, "rows %llu + %llu exceed the "
+				"table's %llu rows", (unsigned long long)first,
+				(unsigned long long)count,
+				(unsigned long long)t->hdr.rows);
+	if (count == 0)
+		return 0;
+	if (emb_hash64(t->base + bs->offset, bs->length) != bs->checksum)
+		return emb_fail(EMBMAP_ECHECKSUM,
+				"section block-sums: checksum mismatch");
+	last = (first + count - 1) / br;
+	for (b = first / br; b <= last; b++)
+		if (!block_ok(t, b, NULL)) {
+			uint64_t lo = b * br;
+			uint64_t hi = lo + br < t->hdr.rows ? lo + br
+							    : t->hdr.rows;
+
+			return emb_fail(EMBMAP_ECHECKSUM, "matrix rows "
+					"%llu..%llu: block checksum mismatch",
+					(unsigned long long)lo,
+					(unsigned long long)(hi - 1));
+		}
+	return 0;
+}
