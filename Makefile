@@ -61,8 +61,7 @@ SHARED = $(BUILD)/libembmap.so.$(VERSION)
 CMD = $(BUILD)/embmap
 DEPS_STAMP = $(BUILD)/.deps-ok
 
-.PHONY: all deps test test-unit test-cli demo bench lint install uninstall \
-        clean check-header
+.PHONY: all deps test demo bench lint install uninstall clean check-header
 .DELETE_ON_ERROR:
 
 all: $(STATIC) $(SHARED) $(CMD) $(BUILD)/embmap.pc
@@ -104,7 +103,36 @@ $(BUILD)/embmap.pc: embmap.pc.in Makefile
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    $< > $@
 
-include tests/tests.mk
+# Test, demo and benchmark rules live in tests/*.mk; each fragment appends
+# the phony targets it adds to TEST_RUNS (run by make test).
+TEST_RUNS :=
+include $(sort $(wildcard tests/*.mk))
+
+test: all $(TEST_RUNS)
+	@echo "make test: all suites passed ($(BUILD))"
+
+LINT_SRC = $(wildcard src/*.c src/*.h tools/*.c tools/*.h include/*.h \
+	     format/*.h tests/*.c tests/*/*.c tests/*.h)
+
+lint: | $(DEPS_STAMP)
+	@echo "lint: line width (100 columns at most)"
+	@! grep -nE '^.{101,}' $(LINT_SRC) || { echo "lines over 100 columns"; exit 1; }
+	@echo "lint: clang-format"
+	@clang-format --dry-run -Werror $(LINT_SRC)
+	@echo "lint: cppcheck"
+	@cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
+	  --enable=warning,portability,performance \
+	  --suppress=missingIncludeSystem -Iinclude -Iformat src tools
+	@echo "lint: clang-tidy"
+	@clang-tidy --quiet $(wildcard src/*.c tools/*.c) -- $(CPPFLAGS_ALL) \
+	  -std=c11 $(tool_cflags) 2>/dev/null
+
+check-header: | $(DEPS_STAMP)
+	@mkdir -p $(BUILD)
+	printf '#include "embmap.h"\nint main(void){return 0;}\n' > $(BUILD)/hdr.c
+	$(CC) -std=c99 -pedantic -Wall -Wextra -Werror -Iinclude $(BUILD)/hdr.c -o $(BUILD)/hdr
+	printf '#include "embmap.h"\nint main(){return 0;}\n' > $(BUILD)/hdr.cc
+	c++ -std=c++11 -pedantic -Wall -Wextra -Werror -Iinclude $(BUILD)/hdr.cc -o $(BUILD)/hdr++
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \

@@ -20,7 +20,9 @@
  * then "EMB", then CR LF, SUB and LF, which a text-mode transfer or a
  * newline conversion would damage in a way the reader sees at once.
  */
-#define EMBMAP_MAGIC "\x89" "EMB\r\n\x1a\n"
+#define EMBMAP_MAGIC                                                           \
+	"\x89"                                                                 \
+	"EMB\r\n\x1a\n"
 #define EMBMAP_MAGIC_SIZE 8
 
 /* Stored little-endian; a big-endian writer would produce 01 02 03 04. */
@@ -50,8 +52,8 @@
 
 /* Stored element types. Codes are stable; 0 is never valid. */
 enum embmap_format_dtype {
-	EMBMAP_FMT_F32 = 1, /* IEEE 754 binary32 */
-	EMBMAP_FMT_F16 = 2, /* IEEE 754 binary16 */
+	EMBMAP_FMT_F32 = 1,  /* IEEE 754 binary32 */
+	EMBMAP_FMT_F16 = 2,  /* IEEE 754 binary16 */
 	EMBMAP_FMT_BF16 = 3, /* the upper 16 bits of a binary32 */
 	EMBMAP_FMT_I8 = 4 /* int8 q, value = scale[row] * q, q in -127..127 */
 };
@@ -62,13 +64,14 @@ enum embmap_format_dtype {
  */
 enum embmap_format_kind {
 	EMBMAP_SEC_MATRIX = 1, /* rows x row_stride bytes */
-	EMBMAP_SEC_BLOCK_SUMS = 2, /* u64 XXH3-64 per block of block_rows rows */
+	EMBMAP_SEC_BLOCK_SUMS =
+		2,	       /* u64 XXH3-64 per block of block_rows rows */
 	EMBMAP_SEC_SCALES = 3, /* f32 per row; present iff dtype is i8 */
-	EMBMAP_SEC_NORMS = 4, /* reserved: f32 L2 norm per row */
-	EMBMAP_SEC_META = 5, /* sorted key/value strings */
+	EMBMAP_SEC_NORMS = 4,  /* reserved: f32 L2 norm per row */
+	EMBMAP_SEC_META = 5,   /* sorted key/value strings */
 	EMBMAP_SEC_TOKEN_OFFSETS = 6, /* u64 x (tokens + 1) */
-	EMBMAP_SEC_TOKEN_BYTES = 7, /* each token's bytes, then a NUL */
-	EMBMAP_SEC_TOKEN_INDEX = 8 /* open-addressing table of slots */
+	EMBMAP_SEC_TOKEN_BYTES = 7,   /* each token's bytes, then a NUL */
+	EMBMAP_SEC_TOKEN_INDEX = 8    /* open-addressing table of slots */
 };
 
 /* Section flags. Version 1.0 writers set none; readers refuse unknown bits. */
@@ -84,52 +87,52 @@ enum embmap_format_kind {
  * 120 bytes before it; directory_checksum is XXH3-64 of the directory.
  */
 struct embmap_format_header {
-	uint8_t magic[8]; /*   0: EMBMAP_MAGIC */
-	uint32_t byte_order; /*   8: EMBMAP_BYTE_ORDER_MARK */
+	uint8_t magic[8];	/*   0: EMBMAP_MAGIC */
+	uint32_t byte_order;	/*   8: EMBMAP_BYTE_ORDER_MARK */
 	uint16_t version_major; /*  12: EMBMAP_FORMAT_MAJOR */
 	uint16_t version_minor; /*  14: any; a reader accepts newer minors */
-	uint32_t header_size; /*  16: sizeof(struct embmap_format_header) */
+	uint32_t header_size;	/*  16: sizeof(struct embmap_format_header) */
 	uint32_t section_count; /*  20: 2..EMBMAP_MAX_SECTIONS */
 	uint64_t required_features; /*  24 */
 	uint64_t optional_features; /*  32 */
-	uint64_t file_size; /*  40: exact length of the file */
-	uint64_t rows; /*  48: V, 1..EMBMAP_MAX_ROWS */
-	uint32_t dim; /*  56: C, 1..EMBMAP_MAX_DIM */
-	uint32_t dtype; /*  60: enum embmap_format_dtype */
-	uint64_t row_stride; /*  64: bytes per row, = dim * element size */
-	uint64_t token_count; /*  72: 0..rows */
-	uint32_t alignment; /*  80: power of two, ALIGN_MIN..ALIGN_MAX */
-	uint32_t block_rows; /*  84: rows per checksum block */
+	uint64_t file_size;	    /*  40: exact length of the file */
+	uint64_t rows;		    /*  48: V, 1..EMBMAP_MAX_ROWS */
+	uint32_t dim;		    /*  56: C, 1..EMBMAP_MAX_DIM */
+	uint32_t dtype;		    /*  60: enum embmap_format_dtype */
+	uint64_t row_stride;	  /*  64: bytes per row, = dim * element size */
+	uint64_t token_count;	  /*  72: 0..rows */
+	uint32_t alignment;	  /*  80: power of two, ALIGN_MIN..ALIGN_MAX */
+	uint32_t block_rows;	  /*  84: rows per checksum block */
 	uint8_t content_hash[16]; /*  88: XXH3-128, canonical (big-endian) */
 	uint64_t directory_checksum; /* 104 */
-	uint64_t reserved; /* 112: zero */
-	uint64_t header_checksum; /* 120 */
+	uint64_t reserved;	     /* 112: zero */
+	uint64_t header_checksum;    /* 120 */
 };
 
 /* The directory follows the header: section_count entries, by offset. */
 struct embmap_format_section {
-	uint32_t kind; /*  0: enum embmap_format_kind */
-	uint32_t flags; /*  4: EMBMAP_SECF_* */
-	uint64_t offset; /*  8: from the start of the file */
-	uint64_t length; /* 16: bytes stored */
+	uint32_t kind;	   /*  0: enum embmap_format_kind */
+	uint32_t flags;	   /*  4: EMBMAP_SECF_* */
+	uint64_t offset;   /*  8: from the start of the file */
+	uint64_t length;   /* 16: bytes stored */
 	uint64_t checksum; /* 24: XXH3-64 of the stored bytes; 0 for MATRIX */
-	uint64_t count; /* 32: number of items, by kind (see SPEC.md) */
+	uint64_t count;	   /* 32: number of items, by kind (see SPEC.md) */
 	uint64_t reserved; /* 40: zero */
 };
 
 /* One slot of the token index. An empty slot has id EMBMAP_SLOT_EMPTY. */
 struct embmap_format_slot {
 	uint64_t hash; /* 0: XXH3-64 (seed 0) of the token bytes */
-	uint64_t id; /* 8: the token's row */
+	uint64_t id;   /* 8: the token's row */
 };
 
 #define EMBMAP_SLOT_EMPTY UINT64_MAX
 
 /* The trailer that closes the content hash input (see SPEC.md). */
 struct embmap_format_content_trailer {
-	uint64_t rows; /*  0 */
-	uint32_t dim; /*  8 */
-	uint32_t dtype; /* 12 */
+	uint64_t rows;	      /*  0 */
+	uint32_t dim;	      /*  8 */
+	uint32_t dtype;	      /* 12 */
 	uint64_t token_count; /* 16 */
 };
 
@@ -170,8 +173,9 @@ EMBMAP_FMT_ASSERT(sizeof(struct embmap_format_slot) == 16, slot_size);
 EMBMAP_FMT_ASSERT(sizeof(struct embmap_format_content_trailer) == 24,
 		  trailer_size);
 /* The largest directory always fits in the first page, before the matrix. */
-EMBMAP_FMT_ASSERT(EMBMAP_HEADER_SIZE + EMBMAP_MAX_SECTIONS * EMBMAP_SECTION_SIZE
-			  <= EMBMAP_ALIGN_MIN,
+EMBMAP_FMT_ASSERT(EMBMAP_HEADER_SIZE +
+				  EMBMAP_MAX_SECTIONS * EMBMAP_SECTION_SIZE <=
+			  EMBMAP_ALIGN_MIN,
 		  directory_fits);
 
 #endif /* EMBMAP_FORMAT_H */

@@ -51,18 +51,18 @@ const char *embmap_version(void);
  */
 enum {
 	EMBMAP_OK = 0,
-	EMBMAP_EIO = -1, /* a system call failed; errmsg has errno's text */
+	EMBMAP_EIO = -1,    /* a system call failed; errmsg has errno's text */
 	EMBMAP_ENOMEM = -2, /* an allocation failed */
 	EMBMAP_EINVAL = -3, /* the caller passed an invalid argument */
 	EMBMAP_EMAGIC = -4, /* not an embmap file (magic or byte order) */
 	EMBMAP_EVERSION = -5, /* a major version or required feature unknown */
-	EMBMAP_ETRUNCATED = -6, /* the file is shorter than its header says */
-	EMBMAP_ECORRUPT = -7, /* a field is out of bounds or inconsistent */
-	EMBMAP_ECHECKSUM = -8, /* a checksum does not match the bytes */
-	EMBMAP_ERANGE = -9, /* a row or token id is out of range */
+	EMBMAP_ETRUNCATED = -6,	 /* the file is shorter than its header says */
+	EMBMAP_ECORRUPT = -7,	 /* a field is out of bounds or inconsistent */
+	EMBMAP_ECHECKSUM = -8,	 /* a checksum does not match the bytes */
+	EMBMAP_ERANGE = -9,	 /* a row or token id is out of range */
 	EMBMAP_EDUPLICATE = -10, /* a token was added twice to a writer */
 	EMBMAP_EDTYPE = -11, /* a dtype is unknown or a value does not fit */
-	EMBMAP_ESTATE = -12 /* a writer call out of order */
+	EMBMAP_ESTATE = -12  /* a writer call out of order */
 };
 
 /*
@@ -80,10 +80,10 @@ const char *embmap_errmsg(void);
 
 /* Stored element types (the same codes as the file's dtype field). */
 enum {
-	EMBMAP_DTYPE_F32 = 1, /* IEEE 754 binary32 */
-	EMBMAP_DTYPE_F16 = 2, /* IEEE 754 binary16 */
+	EMBMAP_DTYPE_F32 = 1,  /* IEEE 754 binary32 */
+	EMBMAP_DTYPE_F16 = 2,  /* IEEE 754 binary16 */
 	EMBMAP_DTYPE_BF16 = 3, /* bfloat16: the top half of a binary32 */
-	EMBMAP_DTYPE_I8 = 4 /* int8 times a float32 scale per row */
+	EMBMAP_DTYPE_I8 = 4    /* int8 times a float32 scale per row */
 };
 
 /* "f32", "f16", "bf16", "i8"; NULL for an unknown code. */
@@ -99,10 +99,10 @@ size_t embmap_dtype_size(int dtype);
 typedef struct embmap embmap;
 
 /* Flags for embmap_open(). */
-#define EMBMAP_VERIFY 0x1u /* hash every section before returning */
+#define EMBMAP_VERIFY 0x1u   /* hash every section before returning */
 #define EMBMAP_POPULATE 0x2u /* prefault the whole mapping */
 #define EMBMAP_HUGEPAGE 0x4u /* advise transparent huge pages */
-#define EMBMAP_MLOCK 0x8u /* lock the mapping in memory */
+#define EMBMAP_MLOCK 0x8u    /* lock the mapping in memory */
 #define EMBMAP_PRIVATE 0x10u /* read the file into private memory */
 
 /*
@@ -144,18 +144,17 @@ int embmap_open_buffer(const void *buf, size_t size, unsigned flags,
 void embmap_close(embmap *t);
 
 /* The shape and layout, all O(1). */
-uint64_t embmap_rows(const embmap *t); /* V */
-uint32_t embmap_dim(const embmap *t); /* C */
-int embmap_dtype(const embmap *t); /* EMBMAP_DTYPE_* */
-size_t embmap_stride(const embmap *t); /* bytes between rows */
-uint64_t embmap_tokens(const embmap *t); /* tokens, 0..rows */
-uint32_t embmap_alignment(const embmap *t); /* matrix alignment in bytes */
+uint64_t embmap_rows(const embmap *t);	     /* V */
+uint32_t embmap_dim(const embmap *t);	     /* C */
+int embmap_dtype(const embmap *t);	     /* EMBMAP_DTYPE_* */
+size_t embmap_stride(const embmap *t);	     /* bytes between rows */
+uint64_t embmap_tokens(const embmap *t);     /* tokens, 0..rows */
+uint32_t embmap_alignment(const embmap *t);  /* matrix alignment in bytes */
 uint32_t embmap_block_rows(const embmap *t); /* rows per checksum block */
 uint64_t embmap_file_size(const embmap *t);
 
 /* The format version of the file (major 1). */
-void embmap_format_version(const embmap *t, unsigned *major,
-			   unsigned *minor);
+void embmap_format_version(const embmap *t, unsigned *major, unsigned *minor);
 
 /*
  * The table's 128-bit content hash: a digest of the matrix, the per-row
@@ -292,9 +291,9 @@ typedef struct embmap_writer embmap_writer;
 #define EMBMAP_WRITE_NO_SYNC 0x2u /* skip fsync (tests, scratch files) */
 
 struct embmap_writer_options {
-	uint32_t alignment; /* matrix alignment; 0 for 4096 */
+	uint32_t alignment;  /* matrix alignment; 0 for 4096 */
 	uint32_t block_rows; /* rows per checksum block; 0 to choose */
-	unsigned flags; /* EMBMAP_WRITE_* */
+	unsigned flags;	     /* EMBMAP_WRITE_* */
 };
 
 /*
@@ -320,6 +319,23 @@ int embmap_writer_add_rows(embmap_writer *w, const void *data, uint64_t n);
 /* Append n i8 rows with their n float32 scales (finite, >= 0). */
 int embmap_writer_add_rows_i8(embmap_writer *w, const int8_t *q,
 			      const float *scales, uint64_t n);
+
+/* Flags for embmap_writer_add_rows_f32(). */
+#define EMBMAP_CONVERT_SATURATE 0x1u /* clamp values that do not fit */
+
+/*
+ * Append n rows of dim float32 values, converted to the writer's dtype:
+ * copied for f32; rounded to nearest, ties to even, for f16 and bf16; for
+ * i8 each row gets scale = max|x| / 127 and q = round(x / scale) (SPEC.md
+ * gives the exact rules). A value that does not fit - a finite value that
+ * would round to infinity in f16 or bf16, a NaN or an infinity in an i8
+ * row - fails with EMBMAP_EDTYPE naming its row, column and value, and no
+ * row of the call is written. With EMBMAP_CONVERT_SATURATE such values are
+ * clamped to the largest finite value of the dtype instead (NaN becomes 0
+ * in i8). O(n * C).
+ */
+int embmap_writer_add_rows_f32(embmap_writer *w, const float *rows, uint64_t n,
+			       unsigned flags);
 
 /*
  * Add the next token: the k-th call names row k. Any bytes are allowed,

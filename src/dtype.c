@@ -76,9 +76,7 @@ void emb_to_f32(int dtype, const void *src, float scale, size_t count,
 	const uint8_t *p = src;
 
 	switch (dtype) {
-	case EMBMAP_DTYPE_F32:
-		memcpy(out, p, count * 4);
-		break;
+	case EMBMAP_DTYPE_F32: memcpy(out, p, count * 4); break;
 	case EMBMAP_DTYPE_F16:
 		for (size_t i = 0; i < count; i++) {
 			uint16_t h;
@@ -99,7 +97,6 @@ void emb_to_f32(int dtype, const void *src, float scale, size_t count,
 		for (size_t i = 0; i < count; i++)
 			out[i] = scale * (float)(int8_t)p[i];
 		break;
-	default:
-		break;
+	default: break;
 	}
 }

@@ -27,34 +27,20 @@ const char *embmap_errmsg(void)
 const char *embmap_strerror(int code)
 {
 	switch (code) {
-	case EMBMAP_OK:
-		return "success";
-	case EMBMAP_EIO:
-		return "input/output error";
-	case EMBMAP_ENOMEM:
-		return "out of memory";
-	case EMBMAP_EINVAL:
-		return "invalid argument";
-	case EMBMAP_EMAGIC:
-		return "not an embmap file";
-	case EMBMAP_EVERSION:
-		return "unsupported format version or feature";
-	case EMBMAP_ETRUNCATED:
-		return "file truncated";
-	case EMBMAP_ECORRUPT:
-		return "file structure corrupt";
-	case EMBMAP_ECHECKSUM:
-		return "checksum mismatch";
-	case EMBMAP_ERANGE:
-		return "id out of range";
-	case EMBMAP_EDUPLICATE:
-		return "duplicate token";
-	case EMBMAP_EDTYPE:
-		return "unsupported dtype or value out of range";
-	case EMBMAP_ESTATE:
-		return "writer used out of order";
-	default:
-		return "unknown error";
+	case EMBMAP_OK: return "success";
+	case EMBMAP_EIO: return "input/output error";
+	case EMBMAP_ENOMEM: return "out of memory";
+	case EMBMAP_EINVAL: return "invalid argument";
+	case EMBMAP_EMAGIC: return "not an embmap file";
+	case EMBMAP_EVERSION: return "unsupported format version or feature";
+	case EMBMAP_ETRUNCATED: return "file truncated";
+	case EMBMAP_ECORRUPT: return "file structure corrupt";
+	case EMBMAP_ECHECKSUM: return "checksum mismatch";
+	case EMBMAP_ERANGE: return "id out of range";
+	case EMBMAP_EDUPLICATE: return "duplicate token";
+	case EMBMAP_EDTYPE: return "unsupported dtype or value out of range";
+	case EMBMAP_ESTATE: return "writer used out of order";
+	default: return "unknown error";
 	}
 }
 

@@ -51,12 +51,13 @@ struct embmap {
 	size_t size;
 	enum emb_backing backing;
 
-	struct embmap_format_header hdr; /* copied: the file may not be aligned */
+	struct embmap_format_header
+		hdr; /* copied: the file may not be aligned */
 	const struct embmap_format_section *dir;
 	struct emb_sections sec;
 
 	const uint8_t *matrix;
-	const uint8_t *scales; /* f32 per row, i8 only */
+	const uint8_t *scales;	    /* f32 per row, i8 only */
 	const uint8_t *tok_offsets; /* u64 x (tokens + 1) */
 	const uint8_t *tok_bytes;
 	uint64_t tok_bytes_len;
@@ -110,8 +111,12 @@ static inline uint64_t emb_align_up(uint64_t v, uint64_t a)
 EMB_HIDDEN uint32_t emb_default_block_rows(uint64_t stride);
 
 /* Convert count elements of dtype at src to float32. */
-EMB_HIDDEN void emb_to_f32(int dtype, const void *src, float scale, size_t count,
-		float *out);
+EMB_HIDDEN void emb_to_f32(int dtype, const void *src, float scale,
+			   size_t count, float *out);
+
+/* The writer's element type and row length, for the converters. */
+EMB_HIDDEN int emb_writer_dtype(const embmap_writer *w);
+EMB_HIDDEN uint32_t emb_writer_dim(const embmap_writer *w);
 
 /*
  * Validate a table held in base[0..size): everything embmap_open checks.

@@ -11,14 +11,38 @@
 
 #include "internal.h"
 
-uint64_t embmap_rows(const embmap *t) { return t->hdr.rows; }
-uint32_t embmap_dim(const embmap *t) { return t->hdr.dim; }
-int embmap_dtype(const embmap *t) { return (int)t->hdr.dtype; }
-size_t embmap_stride(const embmap *t) { return (size_t)t->hdr.row_stride; }
-uint64_t embmap_tokens(const embmap *t) { return t->hdr.token_count; }
-uint32_t embmap_alignment(const embmap *t) { return t->hdr.alignment; }
-uint32_t embmap_block_rows(const embmap *t) { return t->hdr.block_rows; }
-uint64_t embmap_file_size(const embmap *t) { return t->hdr.file_size; }
+uint64_t embmap_rows(const embmap *t)
+{
+	return t->hdr.rows;
+}
+uint32_t embmap_dim(const embmap *t)
+{
+	return t->hdr.dim;
+}
+int embmap_dtype(const embmap *t)
+{
+	return (int)t->hdr.dtype;
+}
+size_t embmap_stride(const embmap *t)
+{
+	return (size_t)t->hdr.row_stride;
+}
+uint64_t embmap_tokens(const embmap *t)
+{
+	return t->hdr.token_count;
+}
+uint32_t embmap_alignment(const embmap *t)
+{
+	return t->hdr.alignment;
+}
+uint32_t embmap_block_rows(const embmap *t)
+{
+	return t->hdr.block_rows;
+}
+uint64_t embmap_file_size(const embmap *t)
+{
+	return t->hdr.file_size;
+}
 
 void embmap_format_version(const embmap *t, unsigned *major, unsigned *minor)
 {
@@ -71,10 +95,10 @@ int embmap_gather_f32(const embmap *t, const uint32_t *ids, size_t n,
 
 	for (size_t i = 0; i < n; i++)
 		if (EMB_UNLIKELY(ids[i] >= t->hdr.rows))
-			return emb_fail(EMBMAP_ERANGE,
-					"ids[%zu] = %u, the table has %llu rows",
-					i, ids[i],
-					(unsigned long long)t->hdr.rows);
+			return emb_fail(
+				EMBMAP_ERANGE,
+				"ids[%zu] = %u, the table has %llu rows", i,
+				ids[i], (unsigned long long)t->hdr.rows);
 	if (t->hdr.dtype == EMBMAP_FMT_F32) {
 		for (size_t i = 0; i < n; i++)
 			memcpy(out + i * dim, t->matrix + ids[i] * stride,
@@ -152,17 +176,20 @@ static int meta_entry(const embmap *t, size_t *pos, const char **key,
 	if (*pos >= len)
 		return 0;
 	if (len - *pos < 8)
-		return emb_fail(EMBMAP_ECORRUPT, "metadata entry at %zu: "
-				"header runs past the section", *pos);
+		return emb_fail(EMBMAP_ECORRUPT,
+				"metadata entry at %zu: "
+				"header runs past the section",
+				*pos);
 	klen = emb_load32(p + *pos);
 	vlen = emb_load32(p + *pos + 4);
 	need = 8 + klen + 1 + vlen + 1;
 	if (len - *pos < need || p[*pos + 8 + klen] != 0 ||
 	    p[*pos + need - 1] != 0)
-		return emb_fail(EMBMAP_ECORRUPT, "metadata entry at %zu: key "
+		return emb_fail(EMBMAP_ECORRUPT,
+				"metadata entry at %zu: key "
 				"%llu + value %llu bytes do not fit the section"
-				" or lack their NULs", *pos,
-				(unsigned long long)klen,
+				" or lack their NULs",
+				*pos, (unsigned long long)klen,
 				(unsigned long long)vlen);
 	*key = (const char *)p + *pos + 8;
 	*value = (const char *)p + *pos + 8 + klen + 1;

@@ -44,12 +44,13 @@ static int check_header(const struct embmap_format_header *h, size_t size)
 				(unsigned long long)emb_hash64(
 					h, EMBMAP_HEADER_HASHED));
 	if (h->required_features & ~EMBMAP_FEAT_REQUIRED_KNOWN)
-		return emb_fail(EMBMAP_EVERSION,
-				"required features 0x%llx include bits this "
-				"library does not know (0x%llx)",
-				(unsigned long long)h->required_features,
-				(unsigned long long)(h->required_features &
-						     ~EMBMAP_FEAT_REQUIRED_KNOWN));
+		return emb_fail(
+			EMBMAP_EVERSION,
+			"required features 0x%llx include bits this "
+			"library does not know (0x%llx)",
+			(unsigned long long)h->required_features,
+			(unsigned long long)(h->required_features &
+					     ~EMBMAP_FEAT_REQUIRED_KNOWN));
 	if (h->header_size != EMBMAP_HEADER_SIZE)
 		return emb_fail(EMBMAP_ECORRUPT, "header_size %u, expected %u",
 				h->header_size, EMBMAP_HEADER_SIZE);
@@ -59,8 +60,10 @@ static int check_header(const struct embmap_format_header *h, size_t size)
 				"file is %zu bytes, header says file_size %llu",
 				size, (unsigned long long)h->file_size);
 	if (h->reserved != 0)
-		return emb_fail(EMBMAP_ECORRUPT, "reserved header field is %llu,"
-				" must be 0", (unsigned long long)h->reserved);
+		return emb_fail(EMBMAP_ECORRUPT,
+				"reserved header field is %llu,"
+				" must be 0",
+				(unsigned long long)h->reserved);
 	return 0;
 }
 
@@ -90,7 +93,8 @@ static int check_shape(const struct embmap_format_header *h)
 				"token_count %llu exceeds rows %llu",
 				(unsigned long long)h->token_count,
 				(unsigned long long)h->rows);
-	if (h->alignment < EMBMAP_ALIGN_MIN || h->alignment > EMBMAP_ALIGN_MAX ||
+	if (h->alignment < EMBMAP_ALIGN_MIN ||
+	    h->alignment > EMBMAP_ALIGN_MAX ||
 	    (h->alignment & (h->alignment - 1)) != 0)
 		return emb_fail(EMBMAP_ECORRUPT,
 				"alignment %u is not a power of two in %u..%u",
@@ -117,7 +121,8 @@ static int expected_items(const struct embmap_format_header *h, uint32_t kind,
 		return 1;
 	case EMBMAP_SEC_BLOCK_SUMS:
 		*item = 8;
-		*count = h->rows / h->block_rows + (h->rows % h->block_rows != 0);
+		*count = h->rows / h->block_rows +
+			 (h->rows % h->block_rows != 0);
 		return 1;
 	case EMBMAP_SEC_SCALES:
 	case EMBMAP_SEC_NORMS:
@@ -140,8 +145,7 @@ static int expected_items(const struct embmap_format_header *h, uint32_t kind,
 		*item = 0; /* variable-length entries */
 		*count = 0;
 		return 1;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -154,16 +158,18 @@ static int check_section(const struct embmap_format_header *h, uint32_t i,
 	if (s->flags != 0)
 		return emb_fail(EMBMAP_EVERSION,
 				"section %u (%s): flags 0x%x unknown to this "
-				"library", i, name, s->flags);
+				"library",
+				i, name, s->flags);
 	if (s->reserved != 0)
 		return emb_fail(EMBMAP_ECORRUPT,
 				"section %u (%s): reserved field is %llu, must "
-				"be 0", i, name,
-				(unsigned long long)s->reserved);
+				"be 0",
+				i, name, (unsigned long long)s->reserved);
 	if (s->length == 0)
 		return emb_fail(EMBMAP_ECORRUPT,
 				"section %u (%s): length 0 (empty sections are "
-				"omitted)", i, name);
+				"omitted)",
+				i, name);
 	if (!expected_items(h, s->kind, &item, &count))
 		return 0;
 	if (s->kind == EMBMAP_SEC_TOKEN_BYTES)
@@ -175,22 +181,22 @@ static int check_section(const struct embmap_format_header *h, uint32_t i,
 			return emb_fail(EMBMAP_ECORRUPT,
 					"section %u (%s): %llu buckets, need a "
 					"power of two >= max(8, 2 x %llu "
-					"tokens)", i, name,
-					(unsigned long long)count,
+					"tokens)",
+					i, name, (unsigned long long)count,
 					(unsigned long long)h->token_count);
 	}
 	if (s->kind == EMBMAP_SEC_META)
 		return 0;
 	if (s->count != count)
 		return emb_fail(EMBMAP_ECORRUPT,
-				"section %u (%s): count %llu, expected %llu",
-				i, name, (unsigned long long)s->count,
+				"section %u (%s): count %llu, expected %llu", i,
+				name, (unsigned long long)s->count,
 				(unsigned long long)count);
 	if (emb_mul_overflow(item, count, &len) || s->length != len)
 		return emb_fail(EMBMAP_ECORRUPT,
 				"section %u (%s): length %llu is not %llu x "
-				"count %llu", i, name,
-				(unsigned long long)s->length,
+				"count %llu",
+				i, name, (unsigned long long)s->length,
 				(unsigned long long)item,
 				(unsigned long long)count);
 	if (s->kind == EMBMAP_SEC_MATRIX && s->checksum != 0)
@@ -219,34 +225,37 @@ static int check_layout(const struct embmap_format_header *h,
 		if (i == 0 && s->kind != EMBMAP_SEC_MATRIX)
 			return emb_fail(EMBMAP_ECORRUPT,
 					"section 0 is kind %u (%s), the first "
-					"must be the matrix", s->kind, name);
+					"must be the matrix",
+					s->kind, name);
 		if (i > 0 && s->kind <= dir[i - 1].kind)
-			return emb_fail(EMBMAP_ECORRUPT,
-					"section %u: kind %u (%s) after kind %u;"
-					" kinds must ascend", i, s->kind, name,
-					dir[i - 1].kind);
+			return emb_fail(
+				EMBMAP_ECORRUPT,
+				"section %u: kind %u (%s) after kind %u;"
+				" kinds must ascend",
+				i, s->kind, name, dir[i - 1].kind);
 		want = i == 0 ? h->alignment
 			      : emb_align_up(end, EMBMAP_SECTION_ALIGN);
 		if (s->offset != want)
 			return emb_fail(EMBMAP_ECORRUPT,
 					"section %u (%s): offset %llu, the "
-					"canonical layout puts it at %llu", i,
-					name, (unsigned long long)s->offset,
+					"canonical layout puts it at %llu",
+					i, name, (unsigned long long)s->offset,
 					(unsigned long long)want);
 		if (emb_add_overflow(s->offset, s->length, &stop) ||
 		    stop > size)
 			return emb_fail(EMBMAP_ETRUNCATED,
 					"section %u (%s): offset %llu + length "
 					"%llu runs past the end of the file "
-					"(%zu bytes)", i, name,
-					(unsigned long long)s->offset,
+					"(%zu bytes)",
+					i, name, (unsigned long long)s->offset,
 					(unsigned long long)s->length, size);
 		end = stop;
 	}
 	if (end != size)
-		return emb_fail(EMBMAP_ECORRUPT,
-				"the last section ends at %llu, the file at %zu",
-				(unsigned long long)end, size);
+		return emb_fail(
+			EMBMAP_ECORRUPT,
+			"the last section ends at %llu, the file at %zu",
+			(unsigned long long)end, size);
 	return 0;
 }
 
@@ -272,8 +281,7 @@ static int bind_sections(struct embmap *t)
 	if (!sec->block_sums)
 		return emb_fail(EMBMAP_ECORRUPT, "no block-sums section");
 	if ((h->dtype == EMBMAP_FMT_I8) != (sec->scales != NULL))
-		return emb_fail(EMBMAP_ECORRUPT,
-				"dtype %s %s a scales section",
+		return emb_fail(EMBMAP_ECORRUPT, "dtype %s %s a scales section",
 				embmap_dtype_name((int)h->dtype),
 				sec->scales ? "must not have" : "needs");
 	if (h->token_count == 0) {
@@ -325,10 +333,12 @@ int emb_parse(struct embmap *t, const uint8_t *base, size_t size)
 		    memcmp(base, EMBMAP_MAGIC, EMBMAP_MAGIC_SIZE) == 0)
 			return emb_fail(EMBMAP_ETRUNCATED,
 					"file is %zu bytes, shorter than the "
-					"%u-byte header", size,
-					EMBMAP_HEADER_SIZE);
-		return emb_fail(EMBMAP_EMAGIC, "file is %zu bytes, too short "
-				"for an embmap header", size);
+					"%u-byte header",
+					size, EMBMAP_HEADER_SIZE);
+		return emb_fail(EMBMAP_EMAGIC,
+				"file is %zu bytes, too short "
+				"for an embmap header",
+				size);
 	}
 	memcpy(h, base, sizeof *h);
 	t->base = base;
@@ -343,8 +353,8 @@ int emb_parse(struct embmap *t, const uint8_t *base, size_t size)
 		return emb_fail(EMBMAP_ETRUNCATED,
 				"directory of %u sections ends at %llu, past "
 				"the end of the file (%zu bytes)",
-				h->section_count,
-				(unsigned long long)dir_end, size);
+				h->section_count, (unsigned long long)dir_end,
+				size);
 	if (emb_hash64(base + EMBMAP_HEADER_SIZE,
 		       dir_end - EMBMAP_HEADER_SIZE) != h->directory_checksum)
 		return emb_fail(EMBMAP_ECHECKSUM,
@@ -352,8 +362,8 @@ int emb_parse(struct embmap *t, const uint8_t *base, size_t size)
 				"the %u directory entries",
 				(unsigned long long)h->directory_checksum,
 				h->section_count);
-	t->dir = (const struct embmap_format_section *)(const void *)(
-		base + EMBMAP_HEADER_SIZE);
+	t->dir = (const struct embmap_format_section
+			  *)(const void *)(base + EMBMAP_HEADER_SIZE);
 
 	for (uint32_t i = 0; i < h->section_count; i++)
 		if ((rc = check_section(h, i, &t->dir[i])) != 0)
@@ -393,8 +403,10 @@ static int read_private(int fd, const char *path, size_t size, void **out)
 	size_t done = 0;
 
 	if (buf == MAP_FAILED)
-		return emb_fail(EMBMAP_ENOMEM, "cannot allocate %zu bytes for "
-				"a private copy of %s", size, path);
+		return emb_fail(EMBMAP_ENOMEM,
+				"cannot allocate %zu bytes for "
+				"a private copy of %s",
+				size, path);
 	while (done < size) {
 		ssize_t n = pread(fd, buf + done, size - done, (off_t)done);
 
@@ -405,7 +417,8 @@ static int read_private(int fd, const char *path, size_t size, void **out)
 			if (n == 0)
 				return emb_fail(EMBMAP_ETRUNCATED,
 						"%s shrank to %zu bytes while "
-						"being read", path, done);
+						"being read",
+						path, done);
 			return emb_fail(EMBMAP_EIO, "read %s: %s", path,
 					strerror(e));
 		}
@@ -429,12 +442,15 @@ static int map_file(const char *path, unsigned flags, void **out, size_t *len)
 		return open_fail_errno("stat", path, fd);
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return emb_fail(EMBMAP_EINVAL, "%s is not a regular file", path);
+		return emb_fail(EMBMAP_EINVAL, "%s is not a regular file",
+				path);
 	}
 	if (st.st_size == 0 || (uint64_t)st.st_size > SIZE_MAX) {
 		close(fd);
-		return emb_fail(EMBMAP_EMAGIC, "%s is empty, not an embmap "
-				"file", path);
+		return emb_fail(EMBMAP_EMAGIC,
+				"%s is empty, not an embmap "
+				"file",
+				path);
 	}
 	*len = (size_t)st.st_size;
 	if (flags & EMBMAP_PRIVATE) {
@@ -464,8 +480,10 @@ static int finish_open(struct embmap *t, unsigned flags, embmap **out)
 		madvise((void *)(uintptr_t)t->base, t->size, MADV_HUGEPAGE);
 #endif
 	if ((flags & EMBMAP_MLOCK) && mlock(t->base, t->size) != 0) {
-		rc = emb_fail(EMBMAP_EIO, "mlock of %zu bytes: %s (see "
-			      "RLIMIT_MEMLOCK)", t->size, strerror(errno));
+		rc = emb_fail(EMBMAP_EIO,
+			      "mlock of %zu bytes: %s (see "
+			      "RLIMIT_MEMLOCK)",
+			      t->size, strerror(errno));
 		embmap_close(t);
 		return rc;
 	}
@@ -514,10 +532,12 @@ int embmap_open_buffer(const void *buf, size_t size, unsigned flags,
 	int rc;
 
 	if (!out)
-		return emb_fail(EMBMAP_EINVAL, "embmap_open_buffer: out is NULL");
+		return emb_fail(EMBMAP_EINVAL,
+				"embmap_open_buffer: out is NULL");
 	*out = NULL;
 	if (!buf)
-		return emb_fail(EMBMAP_EINVAL, "embmap_open_buffer: buf is NULL");
+		return emb_fail(EMBMAP_EINVAL,
+				"embmap_open_buffer: buf is NULL");
 	t = calloc(1, sizeof *t);
 	if (!t)
 		return emb_fail(EMBMAP_ENOMEM, "embmap_open_buffer: handle");

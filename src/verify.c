@@ -18,7 +18,7 @@
 struct damage {
 	embmap_damage_fn fn;
 	void *ctx;
-	int rc; /* first failure code, 0 while intact */
+	int rc;			       /* first failure code, 0 while intact */
 	uint64_t run_first, run_count; /* pending run of bad matrix rows */
 };
 
@@ -36,7 +36,8 @@ static void flush_rows(struct damage *d)
 	if (d->run_count == 0)
 		return;
 	if (d->rc == 0)
-		emb_fail(EMBMAP_ECHECKSUM, "matrix rows %llu..%llu: block "
+		emb_fail(EMBMAP_ECHECKSUM,
+			 "matrix rows %llu..%llu: block "
 			 "checksum mismatch",
 			 (unsigned long long)d->run_first,
 			 (unsigned long long)(d->run_first + d->run_count - 1));
@@ -72,7 +73,8 @@ static void check_zero(const embmap *t, struct damage *d, uint64_t from,
 	for (uint64_t o = from; o < to; o++)
 		if (t->base[o] != 0) {
 			if (d->rc == 0)
-				emb_fail(EMBMAP_ECORRUPT, "padding byte at "
+				emb_fail(EMBMAP_ECORRUPT,
+					 "padding byte at "
 					 "offset %llu is 0x%02x, must be 0",
 					 (unsigned long long)o, t->base[o]);
 			report(d, EMBMAP_ECORRUPT, 0, 0, 0);
@@ -111,7 +113,8 @@ static void verify_matrix(const embmap *t, struct damage *d,
 		if (!block_ok(t, b, content)) {
 			uint64_t first = b * br;
 			uint64_t n = t->hdr.rows - first < br
-					     ? t->hdr.rows - first : br;
+					     ? t->hdr.rows - first
+					     : br;
 
 			bad_rows(d, first, n);
 		}
@@ -130,14 +133,15 @@ static void verify_vocab(const embmap *t, struct damage *d)
 		if (o <= prev || o > t->tok_bytes_len ||
 		    t->tok_bytes[o - 1] != 0) {
 			if (d->rc == 0)
-				emb_fail(EMBMAP_ECORRUPT, "token %llu: offsets"
+				emb_fail(EMBMAP_ECORRUPT,
+					 "token %llu: offsets"
 					 " %llu..%llu are not ascending within"
 					 " token-bytes or lack the NUL",
 					 (unsigned long long)(i - 1),
 					 (unsigned long long)prev,
 					 (unsigned long long)o);
-			report(d, EMBMAP_ECORRUPT, EMBMAP_SEC_TOKEN_OFFSETS,
-			       0, 0);
+			report(d, EMBMAP_ECORRUPT, EMBMAP_SEC_TOKEN_OFFSETS, 0,
+			       0);
 			return;
 		}
 		prev = o;
@@ -147,9 +151,11 @@ static void verify_vocab(const embmap *t, struct damage *d)
 
 		if (id != EMBMAP_SLOT_EMPTY && id >= n) {
 			if (d->rc == 0)
-				emb_fail(EMBMAP_ECORRUPT, "token-index slot "
+				emb_fail(EMBMAP_ECORRUPT,
+					 "token-index slot "
 					 "%llu: id %llu, the table has %llu "
-					 "tokens", (unsigned long long)s,
+					 "tokens",
+					 (unsigned long long)s,
 					 (unsigned long long)id,
 					 (unsigned long long)n);
 			report(d, EMBMAP_ECORRUPT, EMBMAP_SEC_TOKEN_INDEX, 0,
@@ -169,16 +175,20 @@ static void verify_meta(const embmap *t, struct damage *d)
 
 	while ((rc = embmap_meta_next(t, &pos, &k, &v)) == 1) {
 		if (prev && strcmp(prev, k) >= 0) {
-			rc = emb_fail(EMBMAP_ECORRUPT, "metadata key \"%.64s\""
-				      " is not after \"%.64s\"", k, prev);
+			rc = emb_fail(EMBMAP_ECORRUPT,
+				      "metadata key \"%.64s\""
+				      " is not after \"%.64s\"",
+				      k, prev);
 			break;
 		}
 		prev = k;
 		n++;
 	}
 	if (rc == 0 && t->sec.meta && n != t->sec.meta->count)
-		rc = emb_fail(EMBMAP_ECORRUPT, "metadata has %llu entries, "
-			      "count says %llu", (unsigned long long)n,
+		rc = emb_fail(EMBMAP_ECORRUPT,
+			      "metadata has %llu entries, "
+			      "count says %llu",
+			      (unsigned long long)n,
 			      (unsigned long long)t->sec.meta->count);
 	if (rc < 0) {
 		if (d->rc != 0)
@@ -211,7 +221,7 @@ static void content_tail(const embmap *t, XXH3_state_t *st, uint8_t out[16])
 
 int embmap_verify(const embmap *t, embmap_damage_fn fn, void *ctx)
 {
-	struct damage d = { .fn = fn, .ctx = ctx };
+	struct damage d = {.fn = fn, .ctx = ctx};
 	XXH3_state_t *content = XXH3_createState();
 	uint64_t end = EMBMAP_HEADER_SIZE +
 		       (uint64_t)t->hdr.section_count * EMBMAP_SECTION_SIZE;
@@ -241,7 +251,8 @@ int embmap_verify(const embmap *t, embmap_damage_fn fn, void *ctx)
 	if (d.rc == 0) {
 		content_tail(t, content, digest);
 		if (memcmp(digest, t->hdr.content_hash, 16) != 0) {
-			emb_fail(EMBMAP_ECHECKSUM, "content hash does not "
+			emb_fail(EMBMAP_ECHECKSUM,
+				 "content hash does not "
 				 "match the table's contents");
 			report(&d, EMBMAP_ECHECKSUM, EMBMAP_SEC_MATRIX, 0, 0);
 		}
@@ -256,8 +267,10 @@ int embmap_verify_rows(const embmap *t, uint64_t first, uint64_t count)
 	uint64_t br = t->hdr.block_rows, b, last;
 
 	if (first > t->hdr.rows || count > t->hdr.rows - first)
-		return emb_fail(EMBMAP_ERANGE, "rows %llu + %llu exceed the "
-				"table's %llu rows", (unsigned long long)first,
+		return emb_fail(EMBMAP_ERANGE,
+				"rows %llu + %llu exceed the "
+				"table's %llu rows",
+				(unsigned long long)first,
 				(unsigned long long)count,
 				(unsigned long long)t->hdr.rows);
 	if (count == 0)
@@ -269,10 +282,11 @@ int embmap_verify_rows(const embmap *t, uint64_t first, uint64_t count)
 	for (b = first / br; b <= last; b++)
 		if (!block_ok(t, b, NULL)) {
 			uint64_t lo = b * br;
-			uint64_t hi = lo + br < t->hdr.rows ? lo + br
-							    : t->hdr.rows;
+			uint64_t hi =
+				lo + br < t->hdr.rows ? lo + br : t->hdr.rows;
 
-			return emb_fail(EMBMAP_ECHECKSUM, "matrix rows "
+			return emb_fail(EMBMAP_ECHECKSUM,
+					"matrix rows "
 					"%llu..%llu: block checksum mismatch",
 					(unsigned long long)lo,
 					(unsigned long long)(hi - 1));

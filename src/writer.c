@@ -36,9 +36,9 @@ struct meta_kv {
 };
 
 struct embmap_writer {
-	char *path; /* destination */
+	char *path;	/* destination */
 	char *tmp_path; /* named temporary, NULL while unnamed */
-	char *dir; /* destination's directory, for fsync */
+	char *dir;	/* destination's directory, for fsync */
 	int fd;
 	unsigned flags;
 
@@ -53,10 +53,10 @@ struct embmap_writer {
 	XXH3_state_t *block; /* the current, unfinished block */
 	XXH3_state_t *content;
 	uint64_t block_fill; /* rows in the current block */
-	struct bytes sums; /* u64 per finished block */
+	struct bytes sums;   /* u64 per finished block */
 	struct bytes scales; /* f32 per row, i8 only */
 
-	struct bytes tok_bytes; /* tokens, each with its NUL */
+	struct bytes tok_bytes;	  /* tokens, each with its NUL */
 	struct bytes tok_offsets; /* u64 x (tokens + 1) */
 	uint64_t tokens, shadowed;
 	struct embmap_format_slot *slots;
@@ -79,11 +79,13 @@ static int grow(struct bytes *b, size_t add)
 	while (cap < need)
 		if (__builtin_mul_overflow(cap, 2, &cap))
 			return emb_fail(EMBMAP_ENOMEM, "writer: buffer size "
-					"overflow");
+						       "overflow");
 	p = realloc(b->p, cap);
 	if (!p)
-		return emb_fail(EMBMAP_ENOMEM, "writer: cannot grow a buffer "
-				"to %zu bytes", cap);
+		return emb_fail(EMBMAP_ENOMEM,
+				"writer: cannot grow a buffer "
+				"to %zu bytes",
+				cap);
 	b->p = p;
 	b->cap = cap;
 	return 0;
@@ -216,8 +218,8 @@ static int create_temp(struct embmap_writer *w)
 		snprintf(w->tmp_path, n, "%s.tmp-%ld-%u", w->path,
 			 (long)getpid(),
 			 __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
-		w->fd = open(w->tmp_path,
-			     O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		w->fd = open(w->tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+			     0666);
 		if (w->fd >= 0 || errno != EEXIST)
 			break;
 	}
@@ -266,9 +268,11 @@ static int check_options(uint32_t dim, int dtype,
 	if (o->alignment && (o->alignment < EMBMAP_ALIGN_MIN ||
 			     o->alignment > EMBMAP_ALIGN_MAX ||
 			     (o->alignment & (o->alignment - 1))))
-		return emb_fail(EMBMAP_EINVAL, "alignment %u is not a power of"
-				" two in %u..%u", o->alignment,
-				EMBMAP_ALIGN_MIN, EMBMAP_ALIGN_MAX);
+		return emb_fail(EMBMAP_EINVAL,
+				"alignment %u is not a power of"
+				" two in %u..%u",
+				o->alignment, EMBMAP_ALIGN_MIN,
+				EMBMAP_ALIGN_MAX);
 	if (o->block_rows > EMBMAP_MAX_BLOCK_ROWS)
 		return emb_fail(EMBMAP_EINVAL, "block_rows %u above %u",
 				o->block_rows, EMBMAP_MAX_BLOCK_ROWS);
@@ -287,8 +291,10 @@ int embmap_writer_open(const char *path, uint32_t dim, int dtype,
 	int rc;
 
 	if (!out || !path || !*path)
-		return emb_fail(EMBMAP_EINVAL, "embmap_writer_open: %s is NULL"
-				" or empty", out ? "path" : "out");
+		return emb_fail(EMBMAP_EINVAL,
+				"embmap_writer_open: %s is NULL"
+				" or empty",
+				out ? "path" : "out");
 	*out = NULL;
 	if ((rc = check_options(dim, dtype, opts)) != 0)
 		return rc;
@@ -340,7 +346,8 @@ static int put_rows(struct embmap_writer *w, const uint8_t *p, uint64_t n)
 	int rc;
 
 	if (w->rows + n > EMBMAP_MAX_ROWS || w->rows + n < w->rows)
-		return emb_fail(EMBMAP_EINVAL, "writer: %llu + %llu rows "
+		return emb_fail(EMBMAP_EINVAL,
+				"writer: %llu + %llu rows "
 				"exceed the limit of %llu",
 				(unsigned long long)w->rows,
 				(unsigned long long)n,
@@ -370,10 +377,12 @@ int embmap_writer_add_rows(embmap_writer *w, const void *data, uint64_t n)
 {
 	if (!w || (!data && n))
 		return emb_fail(EMBMAP_EINVAL, "embmap_writer_add_rows: NULL "
-				"argument");
+					       "argument");
 	if (w->dtype == EMBMAP_DTYPE_I8)
-		return emb_fail(EMBMAP_ESTATE, "an i8 writer takes rows through"
-				" embmap_writer_add_rows_i8 (they need scales)");
+		return emb_fail(
+			EMBMAP_ESTATE,
+			"an i8 writer takes rows through"
+			" embmap_writer_add_rows_i8 (they need scales)");
 	return put_rows(w, data, n);
 }
 
@@ -382,22 +391,26 @@ int embmap_writer_add_rows_i8(embmap_writer *w, const int8_t *q,
 {
 	if (!w || ((!q || !scales) && n))
 		return emb_fail(EMBMAP_EINVAL, "embmap_writer_add_rows_i8: "
-				"NULL argument");
+					       "NULL argument");
 	if (w->dtype != EMBMAP_DTYPE_I8)
-		return emb_fail(EMBMAP_ESTATE, "writer of dtype %s given i8 "
-				"rows", embmap_dtype_name(w->dtype));
+		return emb_fail(EMBMAP_ESTATE,
+				"writer of dtype %s given i8 "
+				"rows",
+				embmap_dtype_name(w->dtype));
 	for (uint64_t i = 0; i < n; i++)
 		if (!(scales[i] >= 0 && scales[i] <= 3.4e38f))
-			return emb_fail(EMBMAP_EDTYPE, "row %llu: scale %g is "
+			return emb_fail(EMBMAP_EDTYPE,
+					"row %llu: scale %g is "
 					"not finite and >= 0",
 					(unsigned long long)(w->rows + i),
 					(double)scales[i]);
 	for (uint64_t i = 0; i < n * w->dim; i++)
 		if (q[i] == -128)
-			return emb_fail(EMBMAP_EDTYPE, "row %llu: q = -128, "
-					"outside -127..127",
-					(unsigned long long)(w->rows +
-							     i / w->dim));
+			return emb_fail(
+				EMBMAP_EDTYPE,
+				"row %llu: q = -128, "
+				"outside -127..127",
+				(unsigned long long)(w->rows + i / w->dim));
 	int rc = append(&w->scales, scales, (size_t)n * 4);
 
 	return rc ? rc : put_rows(w, (const uint8_t *)q, n);
@@ -421,8 +434,8 @@ static int64_t slot_insert(struct embmap_writer *w, uint64_t id, uint64_t h)
 		}
 		o = off[s->id];
 		if (s->hash == h && off[s->id + 1] - o == len &&
-		    memcmp(w->tok_bytes.p + o, w->tok_bytes.p + off[id],
-			   len) == 0)
+		    memcmp(w->tok_bytes.p + o, w->tok_bytes.p + off[id], len) ==
+			    0)
 			return (int64_t)s->id;
 	}
 }
@@ -437,8 +450,10 @@ static int slots_resize(struct embmap_writer *w, uint64_t buckets)
 	struct embmap_format_slot *s = malloc(buckets * sizeof *s);
 
 	if (!s)
-		return emb_fail(EMBMAP_ENOMEM, "writer: token index of %llu "
-				"slots", (unsigned long long)buckets);
+		return emb_fail(EMBMAP_ENOMEM,
+				"writer: token index of %llu "
+				"slots",
+				(unsigned long long)buckets);
 	for (uint64_t i = 0; i < buckets; i++) {
 		s[i].hash = 0;
 		s[i].id = EMBMAP_SLOT_EMPTY;
@@ -447,8 +462,9 @@ static int slots_resize(struct embmap_writer *w, uint64_t buckets)
 	w->slots = s;
 	w->buckets = buckets;
 	for (uint64_t id = 0; id < w->tokens; id++)
-		slot_insert(w, id, emb_hash64(w->tok_bytes.p + off[id],
-					      off[id + 1] - off[id] - 1));
+		slot_insert(w, id,
+			    emb_hash64(w->tok_bytes.p + off[id],
+				       off[id + 1] - off[id] - 1));
 	return 0;
 }
 
@@ -487,7 +503,7 @@ int embmap_writer_add_token(embmap_writer *w, const char *token, size_t len)
 
 	if (!w || (!token && len))
 		return emb_fail(EMBMAP_EINVAL, "embmap_writer_add_token: NULL "
-				"argument");
+					       "argument");
 	id = w->tokens;
 	if ((id + 1) * 2 > w->buckets &&
 	    (rc = slots_resize(w, canonical_buckets(id + 1))) != 0)
@@ -506,7 +522,8 @@ int embmap_writer_add_token(embmap_writer *w, const char *token, size_t len)
 		w->tok_bytes.len -= len + 1;
 		w->tok_offsets.len -= 8;
 		excerpt(ex, sizeof ex, token, len);
-		return emb_fail(EMBMAP_EDUPLICATE, "token %llu \"%s\" "
+		return emb_fail(EMBMAP_EDUPLICATE,
+				"token %llu \"%s\" "
 				"duplicates token %lld",
 				(unsigned long long)id, ex, (long long)prev);
 	}
@@ -520,6 +537,16 @@ uint64_t embmap_writer_shadowed(const embmap_writer *w)
 	return w->shadowed;
 }
 
+int emb_writer_dtype(const embmap_writer *w)
+{
+	return w->dtype;
+}
+
+uint32_t emb_writer_dim(const embmap_writer *w)
+{
+	return w->dim;
+}
+
 uint64_t embmap_writer_rows(const embmap_writer *w)
 {
 	return w->rows;
@@ -530,23 +557,25 @@ uint64_t embmap_writer_tokens(const embmap_writer *w)
 	return w->tokens;
 }
 
-int embmap_writer_set_meta(embmap_writer *w, const char *key,
-			   const char *value)
+int embmap_writer_set_meta(embmap_writer *w, const char *key, const char *value)
 {
 	size_t klen, i;
 	char *v;
 
 	if (!w || !key || !value)
 		return emb_fail(EMBMAP_EINVAL, "embmap_writer_set_meta: NULL "
-				"argument");
+					       "argument");
 	klen = strlen(key);
 	if (klen == 0 || klen > EMBMAP_MAX_META_KEY)
-		return emb_fail(EMBMAP_EINVAL, "metadata key of %zu bytes, "
-				"allowed 1..%u", klen, EMBMAP_MAX_META_KEY);
+		return emb_fail(EMBMAP_EINVAL,
+				"metadata key of %zu bytes, "
+				"allowed 1..%u",
+				klen, EMBMAP_MAX_META_KEY);
 	if (strlen(value) > EMBMAP_MAX_META_VALUE)
-		return emb_fail(EMBMAP_EINVAL, "metadata value for \"%s\" is "
-				"%zu bytes, limit %u", key, strlen(value),
-				EMBMAP_MAX_META_VALUE);
+		return emb_fail(EMBMAP_EINVAL,
+				"metadata value for \"%s\" is "
+				"%zu bytes, limit %u",
+				key, strlen(value), EMBMAP_MAX_META_VALUE);
 	if (!(v = dup_str(value)))
 		return emb_fail(EMBMAP_ENOMEM, "writer: metadata");
 	for (i = 0; i < w->meta_len; i++)
@@ -587,8 +616,8 @@ static int encode_meta(struct embmap_writer *w, struct bytes *m)
 
 	qsort(w->meta, w->meta_len, sizeof *w->meta, cmp_meta);
 	for (size_t i = 0; i < w->meta_len && rc == 0; i++) {
-		uint32_t lens[2] = { (uint32_t)strlen(w->meta[i].key),
-				     (uint32_t)strlen(w->meta[i].value) };
+		uint32_t lens[2] = {(uint32_t)strlen(w->meta[i].key),
+				    (uint32_t)strlen(w->meta[i].value)};
 
 		if ((rc = append(m, lens, 8)) == 0 &&
 		    (rc = append(m, w->meta[i].key, lens[0] + 1)) == 0)
@@ -621,7 +650,7 @@ static int put_section(struct embmap_writer *w,
 static int write_sections(struct embmap_writer *w,
 			  struct embmap_format_section *dir, uint32_t *n)
 {
-	struct bytes meta = { 0 };
+	struct bytes meta = {0};
 	int rc;
 
 	memset(&dir[0], 0, sizeof dir[0]);
@@ -644,16 +673,14 @@ static int write_sections(struct embmap_writer *w,
 	if ((rc = put_section(w, dir, n, EMBMAP_SEC_TOKEN_OFFSETS,
 			      w->tok_offsets.p, w->tok_offsets.len,
 			      w->tokens + 1)) != 0 ||
-	    (rc = put_section(w, dir, n, EMBMAP_SEC_TOKEN_BYTES,
-			      w->tok_bytes.p, w->tok_bytes.len,
-			      w->tok_bytes.len)) != 0)
+	    (rc = put_section(w, dir, n, EMBMAP_SEC_TOKEN_BYTES, w->tok_bytes.p,
+			      w->tok_bytes.len, w->tok_bytes.len)) != 0)
 		return rc;
 	return put_section(w, dir, n, EMBMAP_SEC_TOKEN_INDEX, w->slots,
 			   w->buckets * sizeof *w->slots, w->buckets);
 }
 
-static void fill_header(struct embmap_writer *w,
-			struct embmap_format_header *h,
+static void fill_header(struct embmap_writer *w, struct embmap_format_header *h,
 			const struct embmap_format_section *dir, uint32_t n)
 {
 	struct embmap_format_content_trailer tr = {
@@ -720,8 +747,7 @@ static int publish(struct embmap_writer *w)
 		if (!(w->tmp_path = malloc(n)))
 			return emb_fail(EMBMAP_ENOMEM, "writer: path");
 		snprintf(proc, sizeof proc, "/proc/self/fd/%d", w->fd);
-		snprintf(w->tmp_path, n, "%s.tmp-%ld", w->path,
-			 (long)getpid());
+		snprintf(w->tmp_path, n, "%s.tmp-%ld", w->path, (long)getpid());
 		unlink(w->tmp_path);
 		if (linkat(AT_FDCWD, proc, AT_FDCWD, w->tmp_path,
 			   AT_SYMLINK_FOLLOW) != 0) {
@@ -744,14 +770,15 @@ static int finish(struct embmap_writer *w)
 {
 	struct embmap_format_section dir[EMBMAP_MAX_SECTIONS];
 	struct embmap_format_header h;
-	uint8_t page[EMBMAP_ALIGN_MIN] = { 0 };
+	uint8_t page[EMBMAP_ALIGN_MIN] = {0};
 	uint32_t n;
 	int rc;
 
 	if (w->rows == 0)
 		return emb_fail(EMBMAP_ESTATE, "no rows were added");
 	if (w->tokens > w->rows)
-		return emb_fail(EMBMAP_ESTATE, "%llu tokens for %llu rows: each "
+		return emb_fail(EMBMAP_ESTATE,
+				"%llu tokens for %llu rows: each "
 				"token names a row",
 				(unsigned long long)w->tokens,
 				(unsigned long long)w->rows);
