@@ -106,10 +106,13 @@ $(BUILD)/embmap.pc: embmap.pc.in Makefile
 # Test, demo and benchmark rules live in tests/*.mk; each fragment appends
 # the phony targets it adds to TEST_RUNS (run by make test).
 TEST_RUNS :=
+BENCH_RUNS :=
 include $(sort $(wildcard tests/*.mk))
 
 test: all $(TEST_RUNS)
 	@echo "make test: all suites passed ($(BUILD))"
+
+bench: all $(BENCH_RUNS)
 
 LINT_SRC = $(wildcard src/*.c src/*.h tools/*.c tools/*.h include/*.h \
 	     format/*.h tests/*.c tests/*/*.c tests/*.h)

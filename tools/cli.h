@@ -108,6 +108,11 @@ struct source {
 	const char *path;
 	const char *format; /* the input_format name */
 	uint64_t rows;
+	/*
+	 * Rows that carry tokens when fewer than rows, for inputs padded at
+	 * the end (llm.c pads GPT-2's 50,257 rows to 50,304); 0 means all.
+	 */
+	uint64_t token_rows;
 	uint32_t dim;
 	enum src_elem elem;
 	struct vocab vocab;
@@ -149,8 +154,38 @@ struct vocab_format {
 		    size_t errsize);
 };
 
+/*
+ * A way to write a table back out (embmap export). write() streams t to
+ * out, which an atomic_out owns; path is for messages. Return EXIT_*.
+ */
+struct output_format {
+	const char *name; /* for --to */
+	const char *ext; /* chosen by the output's extension, e.g. ".npy" */
+	const char *what;
+	int (*write)(const embmap *t, FILE *out, const char *path);
+};
+
+/* NULL-terminated registries, in formats.c. */
 extern const struct input_format *const input_formats[];
 extern const struct vocab_format *const vocab_formats[];
+extern const struct output_format *const output_formats[];
+
+/*
+ * An output file that appears whole or not at all: written to a temporary
+ * file in the destination's directory, then fsync'd and renamed over path.
+ */
+struct atomic_out {
+	FILE *f;
+	char *path;
+	char *tmp;
+};
+
+/* Start; on failure print the diagnostic and return EXIT_USAGE. */
+int atomic_open(struct atomic_out *a, const char *path);
+/* Flush, fsync, rename, fsync the directory; EXIT_OK or EXIT_USAGE. */
+int atomic_commit(struct atomic_out *a);
+/* Remove the temporary file. Safe after a failed commit. */
+void atomic_abort(struct atomic_out *a);
 
 /* Options of embmap pack that inputs may need. */
 struct pack_options {
