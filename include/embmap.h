@@ -134,7 +134,8 @@ int embmap_open(const char *path, unsigned flags, embmap **out);
 /*
  * Like embmap_open(), over bytes already in memory. The caller keeps buf
  * alive and unchanged until embmap_close(); rows are returned as pointers
- * into it, so for aligned rows buf should be page-aligned. The flags
+ * into it, so for aligned rows buf should be page-aligned, and it must be
+ * at least 8-byte aligned (EMBMAP_EINVAL otherwise). The flags
  * EMBMAP_POPULATE, EMBMAP_HUGEPAGE and EMBMAP_PRIVATE are ignored.
  */
 int embmap_open_buffer(const void *buf, size_t size, unsigned flags,
@@ -255,10 +256,15 @@ int embmap_section_at(const embmap *t, uint32_t i,
 
 /*
  * Called by embmap_verify() once for each damaged thing found: a whole
- * section (first_row and row_count 0), or a run of matrix rows whose block
- * checksums failed (kind EMBMAP_SECTION_MATRIX), or padding that is not zero
- * (kind 0). Runs of adjacent damaged blocks are reported as one.
+ * section (kind EMBMAP_SECTION_*, first_row and row_count 0); a run of matrix
+ * rows whose block checksums failed (kind EMBMAP_SECTION_MATRIX, row_count >
+ * 0; runs of adjacent damaged blocks are reported as one); padding that is
+ * not zero (EMBMAP_DAMAGE_PADDING); or a content hash that does not match
+ * although nothing else was found damaged (EMBMAP_DAMAGE_CONTENT).
  */
+#define EMBMAP_DAMAGE_PADDING 0u
+#define EMBMAP_DAMAGE_CONTENT 0xffffffffu
+
 typedef void (*embmap_damage_fn)(void *ctx, uint32_t kind, uint64_t first_row,
 				 uint64_t row_count);
 

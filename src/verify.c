@@ -6,6 +6,7 @@
  * to the content hash, so the 128-bit identity costs no second trip to
  * memory.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -20,6 +21,7 @@ struct damage {
 	void *ctx;
 	int rc;			       /* first failure code, 0 while intact */
 	uint64_t run_first, run_count; /* pending run of bad matrix rows */
+	char first[512]; /* errmsg of the first failure, restored at the end */
 };
 
 static void report(struct damage *d, int code, uint32_t kind, uint64_t first,
@@ -27,8 +29,10 @@ static void report(struct damage *d, int code, uint32_t kind, uint64_t first,
 {
 	if (d->fn)
 		d->fn(d->ctx, kind, first, count);
-	if (d->rc == 0)
+	if (d->rc == 0) {
 		d->rc = code;
+		snprintf(d->first, sizeof d->first, "%s", embmap_errmsg());
+	}
 }
 
 static void flush_rows(struct damage *d)
@@ -77,7 +81,7 @@ static void check_zero(const embmap *t, struct damage *d, uint64_t from,
 					 "padding byte at "
 					 "offset %llu is 0x%02x, must be 0",
 					 (unsigned long long)o, t->base[o]);
-			report(d, EMBMAP_ECORRUPT, 0, 0, 0);
+			report(d, EMBMAP_ECORRUPT, EMBMAP_DAMAGE_PADDING, 0, 0);
 			return;
 		}
 }
@@ -104,13 +108,13 @@ static int block_ok(const embmap *t, uint64_t b, XXH3_state_t *content)
 }
 
 static void verify_matrix(const embmap *t, struct damage *d,
-			  XXH3_state_t *content)
+			  XXH3_state_t *content, int sums_ok)
 {
 	const uint64_t br = t->hdr.block_rows;
 	const uint64_t nb = block_count(t);
 
 	for (uint64_t b = 0; b < nb; b++)
-		if (!block_ok(t, b, content)) {
+		if (!block_ok(t, b, content) && sums_ok) {
 			uint64_t first = b * br;
 			uint64_t n = t->hdr.rows - first < br
 					     ? t->hdr.rows - first
@@ -176,8 +180,8 @@ static void verify_meta(const embmap *t, struct damage *d)
 	while ((rc = embmap_meta_next(t, &pos, &k, &v)) == 1) {
 		if (prev && strcmp(prev, k) >= 0) {
 			rc = emb_fail(EMBMAP_ECORRUPT,
-				      "metadata key \"%.64s\""
-				      " is not after \"%.64s\"",
+				      "metadata key \"%.64s\" is not after "
+				      "\"%.64s\"",
 				      k, prev);
 			break;
 		}
@@ -186,15 +190,12 @@ static void verify_meta(const embmap *t, struct damage *d)
 	}
 	if (rc == 0 && t->sec.meta && n != t->sec.meta->count)
 		rc = emb_fail(EMBMAP_ECORRUPT,
-			      "metadata has %llu entries, "
-			      "count says %llu",
+			      "metadata has %llu entries, count says %llu",
 			      (unsigned long long)n,
 			      (unsigned long long)t->sec.meta->count);
-	if (rc < 0) {
-		if (d->rc != 0)
-			emb_fail(d->rc, "%s", "(earlier damage reported)");
+	/* Keep the first failure's detail: it is the one errmsg reports. */
+	if (rc < 0)
 		report(d, EMBMAP_ECORRUPT, EMBMAP_SEC_META, 0, 0);
-	}
 }
 
 static void content_tail(const embmap *t, XXH3_state_t *st, uint8_t out[16])
@@ -225,6 +226,7 @@ int embmap_verify(const embmap *t, embmap_damage_fn fn, void *ctx)
 	XXH3_state_t *content = XXH3_createState();
 	uint64_t end = EMBMAP_HEADER_SIZE +
 		       (uint64_t)t->hdr.section_count * EMBMAP_SECTION_SIZE;
+	int sums_ok = 1, vocab_ok = 1, meta_ok = 1;
 	uint8_t digest[16];
 
 	if (!content)
@@ -236,28 +238,40 @@ int embmap_verify(const embmap *t, embmap_damage_fn fn, void *ctx)
 
 		check_zero(t, &d, end, s->offset);
 		end = s->offset + s->length;
-		if (s->kind == EMBMAP_SEC_MATRIX)
+		if (s->kind == EMBMAP_SEC_MATRIX ||
+		    emb_hash64(t->base + s->offset, s->length) == s->checksum)
 			continue;
-		if (emb_hash64(t->base + s->offset, s->length) != s->checksum)
-			bad_section(&d, i, s);
+		bad_section(&d, i, s);
+		sums_ok &= s->kind != EMBMAP_SEC_BLOCK_SUMS;
+		meta_ok &= s->kind != EMBMAP_SEC_META;
+		vocab_ok &= s->kind != EMBMAP_SEC_TOKEN_OFFSETS &&
+			    s->kind != EMBMAP_SEC_TOKEN_BYTES &&
+			    s->kind != EMBMAP_SEC_TOKEN_INDEX;
 	}
-	/* Block sums are trusted only once their own checksum held. */
-	if (d.rc == 0 || d.rc == EMBMAP_ECORRUPT)
-		verify_matrix(t, &d, content);
-	if (d.rc == 0) {
+
+	/* Rows are located only through block sums that are themselves sound. */
+	verify_matrix(t, &d, content, sums_ok);
+
+	/* Checksums that held may still cover a forged structure. */
+	if (vocab_ok && t->hdr.token_count)
 		verify_vocab(t, &d);
+	if (meta_ok)
 		verify_meta(t, &d);
-	}
+
+	/* Any damage found already explains a content hash mismatch. */
 	if (d.rc == 0) {
 		content_tail(t, content, digest);
 		if (memcmp(digest, t->hdr.content_hash, 16) != 0) {
 			emb_fail(EMBMAP_ECHECKSUM,
 				 "content hash does not "
 				 "match the table's contents");
-			report(&d, EMBMAP_ECHECKSUM, EMBMAP_SEC_MATRIX, 0, 0);
+			report(&d, EMBMAP_ECHECKSUM, EMBMAP_DAMAGE_CONTENT, 0,
+			       0);
 		}
 	}
 	XXH3_freeState(content);
+	if (d.rc)
+		emb_fail(d.rc, "%s", d.first);
 	return d.rc;
 }
 
