@@ -10,6 +10,7 @@
 # Dependencies come from Debian's packages; scripts/deps installs the missing
 # ones (it says what it installs) and every target that needs them calls it.
 
+SHELL = /bin/bash
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib

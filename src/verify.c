@@ -125,6 +125,8 @@ static void verify_matrix(const embmap *t, struct damage *d,
 	flush_rows(d);
 }
 
+static void verify_index(const embmap *t, struct damage *d);
+
 /* The structure inside the vocabulary: offsets ascend, NULs in place. */
 static void verify_vocab(const embmap *t, struct damage *d)
 {
@@ -154,18 +156,41 @@ static void verify_vocab(const embmap *t, struct damage *d)
 		uint64_t id = emb_load64(t->tok_slots + 16 * s + 8);
 
 		if (id != EMBMAP_SLOT_EMPTY && id >= n) {
-			if (d->rc == 0)
-				emb_fail(EMBMAP_ECORRUPT,
-					 "token-index slot "
-					 "%llu: id %llu, the table has %llu "
-					 "tokens",
-					 (unsigned long long)s,
-					 (unsigned long long)id,
-					 (unsigned long long)n);
+			emb_fail(EMBMAP_ECORRUPT,
+				 "token-index slot %llu: id %llu, the table "
+				 "has %llu tokens",
+				 (unsigned long long)s, (unsigned long long)id,
+				 (unsigned long long)n);
 			report(d, EMBMAP_ECORRUPT, EMBMAP_SEC_TOKEN_INDEX, 0,
 			       0);
 			return;
 		}
+	}
+	verify_index(t, d);
+}
+
+/*
+ * The index must serve every token: find(token i) is i, or an earlier id
+ * with the same bytes when token i is a shadowed duplicate. O(tokens).
+ */
+static void verify_index(const embmap *t, struct damage *d)
+{
+	for (uint64_t i = 0; i < t->hdr.token_count; i++) {
+		size_t len, flen;
+		const char *tok = embmap_token(t, i, &len);
+		int64_t j = embmap_find(t, tok, len);
+		const char *ftok =
+			j >= 0 ? embmap_token(t, (uint64_t)j, &flen) : NULL;
+
+		if (j >= 0 && (uint64_t)j <= i && flen == len &&
+		    memcmp(ftok, tok, len) == 0)
+			continue;
+		emb_fail(EMBMAP_ECORRUPT,
+			 "token-index does not lead to token %llu (found "
+			 "%lld)",
+			 (unsigned long long)i, (long long)j);
+		report(d, EMBMAP_ECORRUPT, EMBMAP_SEC_TOKEN_INDEX, 0, 0);
+		return;
 	}
 }
 

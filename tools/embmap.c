@@ -1,6 +1,7 @@
 /*
  * embmap.c - the embmap command: git-style subcommands over libembmap.
  */
+#include <signal.h>
 #include <string.h>
 
 #include "cli.h"
@@ -34,6 +35,12 @@ static int usage(FILE *to, int code)
 
 int main(int argc, char **argv)
 {
+	/*
+	 * Past a file-size limit (ulimit -f) a write should fail with EFBIG
+	 * and a message, not kill the process with SIGXFSZ.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
+
 	if (argc < 2)
 		return usage(stderr, EXIT_USAGE);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
