@@ -191,6 +191,16 @@ static int meta_entry(const embmap *t, size_t *pos, const char **key,
 				" or lack their NULs",
 				*pos, (unsigned long long)klen,
 				(unsigned long long)vlen);
+	if (klen == 0 || klen > EMBMAP_MAX_META_KEY ||
+	    vlen > EMBMAP_MAX_META_VALUE || memchr(p + *pos + 8, 0, klen) ||
+	    memchr(p + *pos + 8 + klen + 1, 0, vlen))
+		return emb_fail(EMBMAP_ECORRUPT,
+				"metadata entry at %zu: key of %llu bytes "
+				"(1..%u) or value of %llu (0..%u) out of "
+				"range or holding a NUL",
+				*pos, (unsigned long long)klen,
+				EMBMAP_MAX_META_KEY, (unsigned long long)vlen,
+				EMBMAP_MAX_META_VALUE);
 	*key = (const char *)p + *pos + 8;
 	*value = (const char *)p + *pos + 8 + klen + 1;
 	*pos += (size_t)need;

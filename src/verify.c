@@ -6,6 +6,8 @@
  * to the content hash, so the 128-bit identity costs no second trip to
  * memory.
  */
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,21 +109,62 @@ static int block_ok(const embmap *t, uint64_t b, XXH3_state_t *content)
 	return emb_hash64(p, len) == emb_load64(sums + 8 * b);
 }
 
+/* i8 stores q in -127..127: -128 (0x80) is not a value of the format. */
+static void check_i8_block(const embmap *t, struct damage *d, uint64_t b)
+{
+	const struct embmap_format_header *h = &t->hdr;
+	uint64_t first = b * h->block_rows;
+	uint64_t rows = h->rows - first < h->block_rows ? h->rows - first
+							: h->block_rows;
+	const uint8_t *p = t->matrix + first * h->row_stride;
+	const uint8_t *bad = memchr(p, 0x80, (size_t)(rows * h->row_stride));
+
+	if (!bad)
+		return;
+	emb_fail(EMBMAP_ECORRUPT,
+		 "matrix row %llu: i8 value -128 is outside "
+		 "-127..127",
+		 (unsigned long long)(first +
+				      (uint64_t)(bad - p) / h->row_stride));
+	report(d, EMBMAP_ECORRUPT, EMBMAP_SEC_MATRIX, 0, 0);
+}
+
+/* Scales must be finite, >= 0 and not negative zero. */
+static void verify_scales(const embmap *t, struct damage *d)
+{
+	for (uint64_t r = 0; r < t->hdr.rows; r++) {
+		float s = embmap_row_scale(t, r);
+
+		if (s >= 0 && s <= FLT_MAX && !signbit(s))
+			continue;
+		emb_fail(EMBMAP_ECORRUPT,
+			 "scales: row %llu has scale %g, "
+			 "must be finite and >= +0",
+			 (unsigned long long)r, (double)s);
+		report(d, EMBMAP_ECORRUPT, EMBMAP_SEC_SCALES, 0, 0);
+		return;
+	}
+}
+
 static void verify_matrix(const embmap *t, struct damage *d,
 			  XXH3_state_t *content, int sums_ok)
 {
 	const uint64_t br = t->hdr.block_rows;
 	const uint64_t nb = block_count(t);
 
-	for (uint64_t b = 0; b < nb; b++)
-		if (!block_ok(t, b, content) && sums_ok) {
-			uint64_t first = b * br;
-			uint64_t n = t->hdr.rows - first < br
-					     ? t->hdr.rows - first
-					     : br;
+	for (uint64_t b = 0; b < nb; b++) {
+		uint64_t first = b * br;
+		uint64_t n =
+			t->hdr.rows - first < br ? t->hdr.rows - first : br;
 
-			bad_rows(d, first, n);
+		if (!block_ok(t, b, content)) {
+			if (sums_ok)
+				bad_rows(d, first, n);
+		} else if (t->hdr.dtype == EMBMAP_FMT_I8) {
+			/* Sound bytes may still hold a value i8 forbids. */
+			check_i8_block(t, d, b);
 		}
+	}
 	flush_rows(d);
 }
 
@@ -251,7 +294,7 @@ int embmap_verify(const embmap *t, embmap_damage_fn fn, void *ctx)
 	XXH3_state_t *content = XXH3_createState();
 	uint64_t end = EMBMAP_HEADER_SIZE +
 		       (uint64_t)t->hdr.section_count * EMBMAP_SECTION_SIZE;
-	int sums_ok = 1, vocab_ok = 1, meta_ok = 1;
+	int sums_ok = 1, vocab_ok = 1, meta_ok = 1, scales_ok = 1;
 	uint8_t digest[16];
 
 	if (!content)
@@ -269,6 +312,7 @@ int embmap_verify(const embmap *t, embmap_damage_fn fn, void *ctx)
 		bad_section(&d, i, s);
 		sums_ok &= s->kind != EMBMAP_SEC_BLOCK_SUMS;
 		meta_ok &= s->kind != EMBMAP_SEC_META;
+		scales_ok &= s->kind != EMBMAP_SEC_SCALES;
 		vocab_ok &= s->kind != EMBMAP_SEC_TOKEN_OFFSETS &&
 			    s->kind != EMBMAP_SEC_TOKEN_BYTES &&
 			    s->kind != EMBMAP_SEC_TOKEN_INDEX;
@@ -278,6 +322,8 @@ int embmap_verify(const embmap *t, embmap_damage_fn fn, void *ctx)
 	verify_matrix(t, &d, content, sums_ok);
 
 	/* Checksums that held may still cover a forged structure. */
+	if (scales_ok && t->scales)
+		verify_scales(t, &d);
 	if (vocab_ok && t->hdr.token_count)
 		verify_vocab(t, &d);
 	if (meta_ok)
