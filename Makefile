@@ -29,7 +29,8 @@ ifeq ($(SANITIZE),1)
   CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
   LDFLAGS += -fsanitize=address,undefined
-  BUILD := $(BUILD)-san
+  # override: a BUILD given on the command line must get the suffix too
+  override BUILD := $(BUILD)-san
 endif
 
 ABI_MAJOR := $(shell sed -n 's/^\#define EMBMAP_VERSION_MAJOR \([0-9]*\)/\1/p' include/embmap.h)

@@ -140,6 +140,57 @@ struct embmap_format_content_trailer {
 #define EMBMAP_SECTION_SIZE 48u
 #define EMBMAP_HEADER_HASHED 120u
 
+/*
+ * ---- The zstd transport form (SPEC.md, "Transport form (zstd)") ----
+ *
+ * The same table for shipping: every section of the plain file stored as
+ * independent zstd frames. The file starts with a header laid out as the
+ * plain one with EMBMAP_FEAT_ZSTD in required_features, so a reader that
+ * knows only the plain form refuses it instead of misreading it. Then, at
+ * offset 128, struct embmap_format_zstd; then the plain file's header and
+ * directory verbatim (the "plain head"); then the frame table; then the
+ * frames, back to back, to the end of the file.
+ */
+#define EMBMAP_FEAT_ZSTD UINT64_C(0x1)
+
+/* What is done to a frame's plain bytes before zstd. Codes are stable. */
+enum embmap_format_zfilter {
+	EMBMAP_ZFILTER_NONE = 0,
+	EMBMAP_ZFILTER_SHUFFLE = 1 /* bytes of equal significance grouped */
+};
+
+/* Plain bytes in one frame: at least one row, at most this. */
+#define EMBMAP_ZSTD_MAX_FRAME (UINT32_C(1) << 26)
+/* No zstd frame decodes to more than this many times its own size. */
+#define EMBMAP_ZSTD_MAX_RATIO 32768u
+
+/* At offset 128 of a transport file. */
+struct embmap_format_zstd {
+	uint64_t plain_size;	 /*  0: the plain file's exact length */
+	uint64_t table_offset;	 /*  8: = 192 + head_size */
+	uint64_t frame_count;	 /* 16: entries in the frame table */
+	uint64_t table_checksum; /* 24: XXH3-64 of the frame table */
+	uint32_t head_size;	 /* 32: = 128 + 48 x section_count */
+	uint32_t frame_rows;	 /* 36: matrix rows per frame */
+	uint32_t aux_frame_size; /* 40: plain bytes per frame elsewhere */
+	uint32_t filter;	 /* 44: enum embmap_format_zfilter */
+	int32_t level;		 /* 48: zstd level used; informative */
+	uint32_t reserved0;	 /* 52: zero */
+	uint64_t reserved;	 /* 56: zero */
+};
+
+/* One entry of the frame table, frames in plain-file order. */
+struct embmap_format_zframe {
+	uint64_t offset;     /*  0: from the start of the file */
+	uint32_t size;	     /*  8: compressed bytes */
+	uint32_t plain_size; /* 12: bytes the frame stands for */
+	uint64_t checksum;   /* 16: XXH3-64 of those plain bytes */
+};
+
+#define EMBMAP_ZSTD_INFO_SIZE 64u
+#define EMBMAP_ZFRAME_SIZE 24u
+/* ---- end of the zstd transport form ---- */
+
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 #define EMBMAP_FMT_ASSERT(c, m) _Static_assert(c, #m)
 #else
@@ -177,5 +228,15 @@ EMBMAP_FMT_ASSERT(EMBMAP_HEADER_SIZE +
 				  EMBMAP_MAX_SECTIONS * EMBMAP_SECTION_SIZE <=
 			  EMBMAP_ALIGN_MIN,
 		  directory_fits);
+/* The zstd transport form. */
+EMBMAP_FMT_ASSERT(sizeof(struct embmap_format_zstd) == EMBMAP_ZSTD_INFO_SIZE,
+		  zstd_info_size);
+EMBMAP_FMT_ASSERT(offsetof(struct embmap_format_zstd, head_size) == 32,
+		  zstd_head_size);
+EMBMAP_FMT_ASSERT(offsetof(struct embmap_format_zstd, level) == 48, zstd_level);
+EMBMAP_FMT_ASSERT(sizeof(struct embmap_format_zframe) == EMBMAP_ZFRAME_SIZE,
+		  zframe_size);
+EMBMAP_FMT_ASSERT(offsetof(struct embmap_format_zframe, checksum) == 16,
+		  zframe_checksum);
 
 #endif /* EMBMAP_FORMAT_H */

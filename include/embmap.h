@@ -126,6 +126,11 @@ typedef struct embmap embmap;
  *                    file by another process cannot affect the handle. O(file
  *                    size) time and memory.
  *
+ * A file in the zstd transport form (see "The zstd transport form" below)
+ * is instead decompressed into anonymous memory on two threads, each
+ * frame's length and checksum checked, and the plain bytes then checked as
+ * above: O(plain size) time and memory, and embmap_is_mapped() is 0.
+ *
  * On success *out owns the mapping until embmap_close(). On failure *out is
  * NULL and embmap_errmsg() says what was wrong.
  */
@@ -136,7 +141,9 @@ int embmap_open(const char *path, unsigned flags, embmap **out);
  * alive and unchanged until embmap_close(); rows are returned as pointers
  * into it, so for aligned rows buf should be page-aligned, and it must be
  * at least 8-byte aligned (EMBMAP_EINVAL otherwise). The flags
- * EMBMAP_POPULATE, EMBMAP_HUGEPAGE and EMBMAP_PRIVATE are ignored.
+ * EMBMAP_POPULATE, EMBMAP_HUGEPAGE and EMBMAP_PRIVATE are ignored. Bytes
+ * in the zstd transport form are decompressed into the handle's own memory
+ * as embmap_open() does; buf may then be freed once this returns.
  */
 int embmap_open_buffer(const void *buf, size_t size, unsigned flags,
 		       embmap **out);
@@ -255,18 +262,30 @@ int embmap_section_at(const embmap *t, uint32_t i,
 		      struct embmap_section_info *out);
 
 /*
- * Called by embmap_verify() once for each damaged thing found: a whole
- * section (kind EMBMAP_SECTION_*, first_row and row_count 0); a run of matrix
- * rows whose block checksums failed (kind EMBMAP_SECTION_MATRIX, row_count >
- * 0; runs of adjacent damaged blocks are reported as one); padding that is
- * not zero (EMBMAP_DAMAGE_PADDING); or a content hash that does not match
- * although nothing else was found damaged (EMBMAP_DAMAGE_CONTENT).
+ * One damaged thing found by embmap_verify(): a whole section (kind
+ * EMBMAP_SECTION_*, row_count 0); a run of matrix rows whose block
+ * checksums failed (kind EMBMAP_SECTION_MATRIX, row_count > 0; adjacent
+ * damaged blocks make one run); padding that is not zero
+ * (EMBMAP_DAMAGE_PADDING); or a content hash that does not match although
+ * nothing else was found damaged (EMBMAP_DAMAGE_CONTENT).
+ *
+ * code is EMBMAP_ECHECKSUM when bytes differ from their checksum, or
+ * EMBMAP_ECORRUPT when the checksums hold but what they cover breaks a rule
+ * of the format (a faulty writer, or a forgery). detail says precisely what,
+ * as embmap_errmsg() would; it is valid only during the call.
  */
 #define EMBMAP_DAMAGE_PADDING 0u
 #define EMBMAP_DAMAGE_CONTENT 0xffffffffu
 
-typedef void (*embmap_damage_fn)(void *ctx, uint32_t kind, uint64_t first_row,
-				 uint64_t row_count);
+struct embmap_damage {
+	uint32_t kind;
+	int code;
+	uint64_t first_row;
+	uint64_t row_count;
+	const char *detail;
+};
+
+typedef void (*embmap_damage_fn)(void *ctx, const struct embmap_damage *d);
 
 /*
  * Hash every section and every matrix block and compare with the stored
@@ -376,6 +395,155 @@ int embmap_writer_finish(embmap_writer *w);
 
 /* Remove the temporary file and free w. NULL is accepted. */
 void embmap_writer_abort(embmap_writer *w);
+
+/* ------------------------------------------------------------------------ */
+/* The zstd transport form                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A table for shipping and archiving: every section of the plain file
+ * stored as independent zstd frames (the matrix a fixed number of rows per
+ * frame), each with the XXH3-64 of the bytes it stands for, after the plain
+ * file's own header and directory. It keeps random access and locates
+ * damage to a frame; unpacking gives back the plain file byte for byte.
+ * embmap_open() reads it too, by decompressing it into memory (not
+ * zero-copy: see embmap_is_mapped()). SPEC.md describes the bytes.
+ */
+
+/*
+ * 1 when t's rows point into the bytes embmap_open() mapped or the buffer
+ * given to embmap_open_buffer() (zero-copy), 0 when the library holds its
+ * own copy: EMBMAP_PRIVATE, or a file in the transport form. O(1).
+ */
+int embmap_is_mapped(const embmap *t);
+
+/*
+ * The size of the transport file t was decompressed from, 0 when t was
+ * opened from a plain file. embmap_file_size() gives the plain size. O(1).
+ */
+uint64_t embmap_compressed_size(const embmap *t);
+
+/*
+ * Called now and then with the plain bytes done so far out of total, from
+ * the thread that called the converting function.
+ */
+typedef void (*embmap_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+/* The zstd level embmap_compress() uses when asked for level 0. */
+#define EMBMAP_ZSTD_LEVEL_DEFAULT 1
+
+/* Flags for struct embmap_zstd_options (EMBMAP_WRITE_NO_SYNC also works). */
+#define EMBMAP_ZSTD_NO_SHUFFLE 0x100u /* store bytes unfiltered */
+
+/* Filters, as recorded in a transport file. */
+enum { EMBMAP_ZSTD_FILTER_NONE = 0, EMBMAP_ZSTD_FILTER_SHUFFLE = 1 };
+
+struct embmap_zstd_options {
+	int level;	     /* zstd level 1..19; 0 for the default */
+	uint32_t frame_rows; /* matrix rows per frame; 0 to choose */
+	unsigned flags;	     /* EMBMAP_ZSTD_NO_SHUFFLE, EMBMAP_WRITE_NO_SYNC */
+	unsigned threads;    /* worker threads, 1..64; 0 for 2 */
+	embmap_progress_fn progress; /* may be NULL */
+	void *progress_ctx;
+};
+
+/*
+ * Write the plain table at plain_path in the transport form to out_path.
+ * The input is opened and fully verified first (a damaged table is refused
+ * with EMBMAP_ECHECKSUM, so a transport file never packages damage); frames
+ * are compressed by opts->threads threads and written in order to a
+ * temporary file beside out_path that is fsync'd and renamed into place,
+ * as embmap_writer_finish() does. By default the matrix frames hold the
+ * largest power of two of rows within 1 MiB and bytes are shuffled by
+ * element size before zstd (EMBMAP_ZSTD_NO_SHUFFLE turns that off). opts
+ * may be NULL. out_path may equal plain_path.
+ *
+ * Memory: a few frames per thread, never the table (the input is mapped).
+ * Time: O(plain size), the input read twice (verify, then compress).
+ * Errors: EMBMAP_EINVAL for bad options or an input already in the
+ * transport form, the input's open and verify errors, EMBMAP_EIO.
+ */
+int embmap_compress(const char *plain_path, const char *out_path,
+		    const struct embmap_zstd_options *opts);
+
+/*
+ * Write the plain file that the transport file at in_path was made from to
+ * out_path, byte-identical to it, with bounded memory (a few frames per
+ * thread): each frame's length and checksum are checked as it is
+ * decompressed, the result's structure is checked before it is renamed into
+ * place (temporary file, fsync, rename). Of opts only threads, flags
+ * (EMBMAP_WRITE_NO_SYNC) and progress count; it may be NULL. Errors: those
+ * of embmap_zstd_probe(), EMBMAP_ECHECKSUM naming the first damaged frame,
+ * EMBMAP_ECORRUPT for a frame that decodes to the wrong length or is not a
+ * single zstd frame, EMBMAP_EIO. O(plain size).
+ */
+int embmap_unpack(const char *in_path, const char *out_path,
+		  const struct embmap_zstd_options *opts);
+
+/* What a transport file's header says. */
+struct embmap_zstd_info {
+	uint64_t plain_size;	  /* bytes of the plain file it unpacks to */
+	uint64_t compressed_size; /* bytes of the transport file */
+	uint64_t frame_count;
+	uint32_t frame_rows;	 /* matrix rows per frame */
+	uint32_t aux_frame_size; /* plain bytes per frame of other sections */
+	int filter;		 /* EMBMAP_ZSTD_FILTER_* */
+	int level;		 /* as recorded by the writer */
+};
+
+/*
+ * 1 when path is in the transport form, with *out filled (out may be
+ * NULL), after checking its header, the plain head inside it and the frame
+ * table with its checksum (O(frames), no frame decompressed); 0 when path
+ * is not in the transport form (a plain file or another file: nothing else
+ * is checked); a negative code when it is but is damaged or cannot be read.
+ */
+int embmap_zstd_probe(const char *path, struct embmap_zstd_info *out);
+
+/*
+ * One damaged frame, as embmap_zstd_verify() reports it. frame is
+ * UINT64_MAX for damage no single frame shows: a section whose decoded
+ * bytes miss its plain checksum (kind set), or the content hash (kind 0).
+ */
+struct embmap_zstd_damage {
+	uint64_t frame;	       /* index in the frame table */
+	uint32_t kind;	       /* EMBMAP_SECTION_* the frame belongs to */
+	uint64_t first_row;    /* matrix frames: the rows it holds; */
+	uint64_t row_count;    /* 0 and 0 for other sections */
+	uint64_t plain_offset; /* the plain-file bytes it stands for */
+	uint64_t plain_length;
+	int code;	    /* EMBMAP_ECHECKSUM or EMBMAP_ECORRUPT */
+	const char *detail; /* what is wrong; valid during the call */
+};
+
+typedef void (*embmap_zstd_damage_fn)(void *ctx,
+				      const struct embmap_zstd_damage *d);
+
+/*
+ * Check a transport file frame by frame without writing anything and
+ * without holding more than a few frames per thread: the header, the plain
+ * head and the frame table (their checksums), then each frame's zstd
+ * structure, decoded length and checksum, then, over the frames in order,
+ * each plain section's checksum and the 128-bit content hash. Each damaged
+ * frame is reported to fn (may be NULL) from the calling thread, in frame
+ * order. Returns 0 when intact, EMBMAP_ECHECKSUM or EMBMAP_ECORRUPT when
+ * damaged (errmsg describes the first damage), other codes as
+ * embmap_zstd_probe(). Of opts only threads and progress count; it may be
+ * NULL. O(plain size) time.
+ */
+int embmap_zstd_verify(const char *path, embmap_zstd_damage_fn fn, void *ctx,
+		       const struct embmap_zstd_options *opts);
+
+/*
+ * Copy rows first..first+count-1 of the transport file at path, in the
+ * stored dtype (count x embmap_stride() bytes), into out, decompressing
+ * only the frames that hold them and checking each one's checksum. out_size
+ * is the room in out. EMBMAP_ERANGE when the rows leave the table,
+ * EMBMAP_EINVAL when out is too small, others as embmap_unpack(). Opens and
+ * checks the file's frame table on each call: O(frames + rows asked).
+ */
+int embmap_zstd_read_rows(const char *path, uint64_t first, uint64_t count,
+			  void *out, size_t out_size);
 
 #ifdef __cplusplus
 }

@@ -1,11 +1,22 @@
 /*
  * convert.c - float32 rows into the stored dtypes, at write time.
  *
- * Rounding is to nearest, ties to even, done on the bit patterns so that
- * the result does not depend on the compiler, the FPU mode or the CPU: the
- * same input gives the same file everywhere. f16 results agree bit for bit
- * with numpy's astype(np.float16), NaN payloads included.
+ * f16 and bf16: rounding is to nearest, ties to even, done on the bit
+ * patterns so that the result does not depend on the compiler, the FPU
+ * mode or the CPU: the same input gives the same file everywhere. A NaN
+ * keeps its sign and the top bits of its payload (a signalling NaN stays
+ * signalling); when those bits are all zero the lowest one is set, so that
+ * it stays a NaN. f16 results agree bit for bit with numpy's
+ * astype(np.float16), NaN payloads included, and bf16 follows the same
+ * rules. Every f16 and bf16 pattern survives the trip to float32 (dtype.c)
+ * and back unchanged.
+ *
+ * i8: scale = max|x| / 127 rounded up to a float32, so that no |x| / scale
+ * exceeds 127 (except next to FLT_MAX, see i8_scale); q = x / scale rounded
+ * to nearest, ties to even, clamped to -127..127, in round-to-nearest mode
+ * whatever mode the caller has set.
  */
+#include <fenv.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,8 +80,8 @@ static uint16_t f32_to_bf16(uint32_t x, int *overflow)
 	uint32_t abs = x & 0x7fffffffu;
 	uint32_t y;
 
-	if (abs > 0x7f800000u) /* NaN: keep it a NaN after truncation */
-		return (uint16_t)((x >> 16) | 0x40u);
+	if (abs > 0x7f800000u) /* NaN: truncated, and kept a NaN */
+		return (uint16_t)((x >> 16) | ((x & 0x7f0000u) ? 0 : 1));
 	y = (x + 0x7fffu + ((x >> 16) & 1)) >> 16;
 	if (abs != 0x7f800000u && (y & 0x7f80u) == 0x7f80u)
 		*overflow = 1;
@@ -80,9 +91,10 @@ static uint16_t f32_to_bf16(uint32_t x, int *overflow)
 static int refuse(const embmap_writer *w, uint64_t row, uint32_t col, float v,
 		  const char *why)
 {
+	uint64_t at = embmap_writer_rows(w) + row;
+
 	return emb_fail(EMBMAP_EDTYPE, "row %llu, column %u: value %.9g %s",
-			(unsigned long long)(embmap_writer_rows(w) + row), col,
-			(double)v, why);
+			(unsigned long long)at, col, (double)v, why);
 }
 
 /*
@@ -133,8 +145,28 @@ static void to_half(int dtype, const float *in, uint64_t count, uint16_t *out)
 }
 
 /*
- * One i8 row: scale = max|x| / 127 over the finite values, q =
- * round-half-even(x / scale) clamped to -127..127.
+ * max|x| / 127 rounded up, so that scale * 127 >= max|x| exactly; but
+ * rounded down when 127 * scale would round to infinity in float32 on
+ * reading (max|x| a few ulps from FLT_MAX), where q = 127 then errs by far
+ * less than a step.
+ */
+static float i8_scale(float amax)
+{
+	float s = amax / 127.0f;
+
+	/* The products are exact in double: 24 + 7 bits. */
+	if ((double)s * 127.0 < (double)amax)
+		s = nextafterf(s, INFINITY);
+	if (isinf(s * 127.0f))
+		s = nextafterf(s, 0);
+	return s;
+}
+
+/*
+ * One i8 row: the scale from the finite values; q = x / scale rounded half
+ * to even, which lies in -127..127 by the choice of scale but for
+ * saturated infinities, which the clamp takes to +-127. NaN (saturated)
+ * and an all-zero row give 0.
  */
 static void to_i8_row(const float *x, uint32_t dim, int8_t *q, float *scale)
 {
@@ -146,7 +178,7 @@ static void to_i8_row(const float *x, uint32_t dim, int8_t *q, float *scale)
 		if (isfinite(a) && a > amax)
 			amax = a;
 	}
-	*scale = amax / 127.0f;
+	*scale = i8_scale(amax);
 	for (uint32_t c = 0; c < dim; c++) {
 		float v = x[c], t;
 
@@ -157,6 +189,21 @@ static void to_i8_row(const float *x, uint32_t dim, int8_t *q, float *scale)
 		t = isinf(v) ? copysignf(127.0f, v) : nearbyintf(v / *scale);
 		q[c] = (int8_t)(t > 127 ? 127 : t < -127 ? -127 : t);
 	}
+}
+
+/* The i8 arithmetic in round-to-nearest, restoring the caller's mode. */
+static int add_i8(embmap_writer *w, const float *in, uint64_t k, uint32_t dim,
+		  int8_t *q, float *scales)
+{
+	int mode = fegetround();
+
+	if (mode != FE_TONEAREST)
+		fesetround(FE_TONEAREST);
+	for (uint64_t r = 0; r < k; r++)
+		to_i8_row(in + r * dim, dim, q + r * dim, &scales[r]);
+	if (mode != FE_TONEAREST)
+		fesetround(mode);
+	return embmap_writer_add_rows_i8(w, q, scales, k);
 }
 
 int embmap_writer_add_rows_f32(embmap_writer *w, const float *rows, uint64_t n,
@@ -179,8 +226,12 @@ int embmap_writer_add_rows_f32(embmap_writer *w, const float *rows, uint64_t n,
 	    (rc = prescan(w, dtype, rows, n, dim)) != 0)
 		return rc;
 
+	/* A bounded buffer, and no bigger than this call needs. */
 	chunk = CONVERT_CHUNK_BYTES / ((uint64_t)dim * sizeof(float));
-	chunk = chunk ? chunk : 1;
+	if (chunk > n)
+		chunk = n;
+	if (chunk == 0)
+		chunk = 1;
 	buf = malloc((size_t)(chunk * dim * sizeof(uint16_t)));
 	scales = malloc((size_t)chunk * sizeof *scales);
 	if (!buf || !scales) {
@@ -193,10 +244,7 @@ int embmap_writer_add_rows_f32(embmap_writer *w, const float *rows, uint64_t n,
 		const float *in = rows + done * dim;
 
 		if (dtype == EMBMAP_DTYPE_I8) {
-			for (uint64_t r = 0; r < k; r++)
-				to_i8_row(in + r * dim, dim,
-					  (int8_t *)buf + r * dim, &scales[r]);
-			rc = embmap_writer_add_rows_i8(w, buf, scales, k);
+			rc = add_i8(w, in, k, dim, buf, scales);
 		} else {
 			to_half(dtype, in, k * dim, buf);
 			rc = embmap_writer_add_rows(w, buf, k);

@@ -133,6 +133,8 @@ int64_t embmap_find(const embmap *t, const char *token, size_t len)
 
 	if (t->hdr.token_count == 0 || (!token && len))
 		return -1;
+	if (!token)
+		token = ""; /* memcmp must not see NULL, even for 0 bytes */
 	h = emb_hash64(token, len);
 	i = h & t->slot_mask;
 
@@ -215,13 +217,13 @@ int embmap_meta_next(const embmap *t, size_t *cursor, const char **key,
 
 const char *embmap_meta(const embmap *t, const char *key)
 {
-	const char *k, *v;
+	const char *k = NULL, *v = NULL;
 	size_t pos = 0;
 
 	if (!key)
 		return NULL;
 	while (meta_entry(t, &pos, &k, &v) == 1)
-		if (strcmp(k, key) == 0)
+		if (k && strcmp(k, key) == 0)
 			return v;
 	return NULL;
 }

@@ -13,6 +13,7 @@
  *      (token offsets, index slots) are checked where they are used.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,10 @@
 #include <unistd.h>
 
 #include "internal.h"
+
+#define EMBMAP_OPEN_FLAGS                                                      \
+	(EMBMAP_VERIFY | EMBMAP_POPULATE | EMBMAP_HUGEPAGE | EMBMAP_MLOCK |    \
+	 EMBMAP_PRIVATE)
 
 static int check_header(const struct embmap_format_header *h, size_t size)
 {
@@ -176,14 +181,15 @@ static int check_section(const struct embmap_format_header *h, uint32_t i,
 		count = s->length;
 	if (s->kind == EMBMAP_SEC_TOKEN_INDEX) {
 		count = s->count;
-		if (count < 8 || (count & (count - 1)) != 0 ||
-		    count / 2 < h->token_count)
+		if (count != emb_index_buckets(h->token_count))
 			return emb_fail(EMBMAP_ECORRUPT,
-					"section %u (%s): %llu buckets, need a "
-					"power of two >= max(8, 2 x %llu "
-					"tokens)",
+					"section %u (%s): %llu buckets, the "
+					"canonical count for %llu tokens is "
+					"%llu",
 					i, name, (unsigned long long)count,
-					(unsigned long long)h->token_count);
+					(unsigned long long)h->token_count,
+					(unsigned long long)emb_index_buckets(
+						h->token_count));
 	}
 	if (s->kind == EMBMAP_SEC_META)
 		return 0;
@@ -299,62 +305,42 @@ static int bind_sections(struct embmap *t)
 	return 0;
 }
 
-/* O(1) spot checks of the vocabulary: where it starts and where it ends. */
-static int check_vocab_ends(struct embmap *t)
-{
-	uint64_t n = t->hdr.token_count;
-	uint64_t first, last;
-
-	if (n == 0)
-		return 0;
-	first = emb_load64(t->tok_offsets);
-	last = emb_load64(t->tok_offsets + 8 * n);
-	if (first != 0 || last != t->tok_bytes_len)
-		return emb_fail(EMBMAP_ECORRUPT,
-				"token offsets run %llu..%llu, expected "
-				"0..%llu (the token-bytes length)",
-				(unsigned long long)first,
-				(unsigned long long)last,
-				(unsigned long long)t->tok_bytes_len);
-	if (t->tok_bytes[t->tok_bytes_len - 1] != 0)
-		return emb_fail(EMBMAP_ECORRUPT,
-				"token-bytes does not end with a NUL");
-	return 0;
-}
-
-int emb_parse(struct embmap *t, const uint8_t *base, size_t size)
+/*
+ * Split from emb_parse() so that zstd.c can check a transport file's plain
+ * head (header and directory, avail bytes) for a plain file of size bytes.
+ */
+int emb_parse_head(struct embmap *t, const uint8_t *base, size_t avail,
+		   uint64_t size)
 {
 	struct embmap_format_header *h = &t->hdr;
 	uint64_t dir_end;
 	int rc;
 
-	if (size < EMBMAP_HEADER_SIZE) {
-		if (size >= EMBMAP_MAGIC_SIZE &&
+	if (avail < EMBMAP_HEADER_SIZE) {
+		if (avail >= EMBMAP_MAGIC_SIZE &&
 		    memcmp(base, EMBMAP_MAGIC, EMBMAP_MAGIC_SIZE) == 0)
 			return emb_fail(EMBMAP_ETRUNCATED,
 					"file is %zu bytes, shorter than the "
 					"%u-byte header",
-					size, EMBMAP_HEADER_SIZE);
+					avail, EMBMAP_HEADER_SIZE);
 		return emb_fail(EMBMAP_EMAGIC,
 				"file is %zu bytes, too short "
 				"for an embmap header",
-				size);
+				avail);
 	}
 	memcpy(h, base, sizeof *h);
-	t->base = base;
-	t->size = size;
 
 	if ((rc = check_header(h, size)) != 0 || (rc = check_shape(h)) != 0)
 		return rc;
 
 	dir_end = EMBMAP_HEADER_SIZE +
 		  (uint64_t)h->section_count * EMBMAP_SECTION_SIZE;
-	if (dir_end > size)
+	if (dir_end > avail)
 		return emb_fail(EMBMAP_ETRUNCATED,
 				"directory of %u sections ends at %llu, past "
 				"the end of the file (%zu bytes)",
 				h->section_count, (unsigned long long)dir_end,
-				size);
+				avail);
 	if (emb_hash64(base + EMBMAP_HEADER_SIZE,
 		       dir_end - EMBMAP_HEADER_SIZE) != h->directory_checksum)
 		return emb_fail(EMBMAP_ECHECKSUM,
@@ -368,23 +354,48 @@ int emb_parse(struct embmap *t, const uint8_t *base, size_t size)
 	for (uint32_t i = 0; i < h->section_count; i++)
 		if ((rc = check_section(h, i, &t->dir[i])) != 0)
 			return rc;
-	if ((rc = check_layout(h, t->dir, size)) != 0 ||
-	    (rc = bind_sections(t)) != 0)
+	if ((rc = check_layout(h, t->dir, size)) != 0)
+		return rc;
+	return bind_sections(t);
+}
+
+int emb_parse(struct embmap *t, const uint8_t *base, size_t size)
+{
+	const struct embmap_format_header *h = &t->hdr;
+	int rc;
+
+	t->base = base;
+	t->size = size;
+	if (!base || size == 0)
+		return emb_fail(EMBMAP_EMAGIC,
+				"empty input, not an embmap file");
+	if (t->head_len == 0) { /* not read ahead by emb_map_file */
+		t->head_len = size < sizeof t->head ? size : sizeof t->head;
+		memcpy(t->head, base, t->head_len);
+	}
+	if ((rc = emb_parse_head(t, t->head, t->head_len, size)) != 0)
 		return rc;
 
+	/* bind_sections() guarantees both; say so where they are used. */
+	if (!t->sec.matrix || !t->sec.block_sums)
+		return emb_fail(EMBMAP_ECORRUPT, "no matrix or block sums");
 	t->elem_size = embmap_dtype_size((int)h->dtype);
 	t->matrix = base + t->sec.matrix->offset;
 	if (t->sec.scales)
 		t->scales = base + t->sec.scales->offset;
-	if (h->token_count) {
+	if (h->token_count && t->sec.tok_offsets && t->sec.tok_bytes &&
+	    t->sec.tok_index) {
 		t->tok_offsets = base + t->sec.tok_offsets->offset;
 		t->tok_bytes = base + t->sec.tok_bytes->offset;
 		t->tok_bytes_len = t->sec.tok_bytes->length;
 		t->tok_slots = base + t->sec.tok_index->offset;
 		t->slot_mask = t->sec.tok_index->count - 1;
 	}
-	return check_vocab_ends(t);
+	return 0;
 }
+
+static size_t wanted_alignment(const uint8_t *p, size_t len);
+static void *map_aligned(int fd, size_t len, size_t align, int prot, int flags);
 
 static int open_fail_errno(const char *what, const char *path, int fd)
 {
@@ -396,10 +407,14 @@ static int open_fail_errno(const char *what, const char *path, int fd)
 }
 
 /* Read the whole file into anonymous memory, for EMBMAP_PRIVATE. */
-static int read_private(int fd, const char *path, size_t size, void **out)
+static int read_private(int fd, const char *path, size_t size, size_t align,
+			void **out)
 {
-	uint8_t *buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *buf =
+		align ? map_aligned(-1, size, align, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS)
+		      : mmap(NULL, size, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	size_t done = 0;
 
 	if (buf == MAP_FAILED)
@@ -429,11 +444,63 @@ static int read_private(int fd, const char *path, size_t size, void **out)
 	return 0;
 }
 
-static int map_file(const char *path, unsigned flags, void **out, size_t *len)
+/* Shared with zstd.c (internal.h). */
+/*
+ * The alignment a file asks for, read from its header as a hint before any
+ * validation: only used to place the mapping, bounded to the format's range.
+ */
+static size_t wanted_alignment(const uint8_t *p, size_t len)
 {
+	uint32_t a;
+
+	if (len < EMBMAP_HEADER_SIZE ||
+	    memcmp(p, EMBMAP_MAGIC, EMBMAP_MAGIC_SIZE) != 0)
+		return 0;
+	a = emb_load32(p + offsetof(struct embmap_format_header, alignment));
+	if (a <= EMBMAP_ALIGN_MIN || a > EMBMAP_ALIGN_MAX || (a & (a - 1)))
+		return 0;
+	return a;
+}
+
+/*
+ * Map len bytes of fd (or anonymous memory when fd < 0) at an address that
+ * is a multiple of align: reserve len + align of address space, map inside
+ * it at the first aligned address, give back the rest.
+ */
+static void *map_aligned(int fd, size_t len, size_t align, int prot, int flags)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t span = (len + page - 1) / page * page;
+	uint8_t *res = mmap(NULL, span + align, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *at;
+	void *p;
+
+	if (res == MAP_FAILED)
+		return MAP_FAILED;
+	at = (uint8_t *)(((uintptr_t)res + align - 1) &
+			 ~(uintptr_t)(align - 1));
+	p = mmap(at, len, prot, flags | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED) {
+		munmap(res, span + align);
+		return MAP_FAILED;
+	}
+	if (at > res)
+		munmap(res, (size_t)(at - res));
+	if (res + span + align > at + span)
+		munmap(at + span, (size_t)(res + span + align - (at + span)));
+	return p;
+}
+
+int emb_map_file(const char *path, unsigned flags, void **out, size_t *len,
+		 uint8_t *head, size_t *head_len)
+{
+	uint8_t first[EMBMAP_HEADER_SIZE];
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int mflags = MAP_SHARED;
+	size_t align, want = head ? EMBMAP_ALIGN_MIN : sizeof first;
+	ssize_t got;
 	void *p;
 
 	if (fd < 0)
@@ -448,13 +515,20 @@ static int map_file(const char *path, unsigned flags, void **out, size_t *len)
 	if (st.st_size == 0 || (uint64_t)st.st_size > SIZE_MAX) {
 		close(fd);
 		return emb_fail(EMBMAP_EMAGIC,
-				"%s is empty, not an embmap "
-				"file",
-				path);
+				"%s is empty, not an embmap file", path);
 	}
 	*len = (size_t)st.st_size;
+
+	/* One read of the first page costs less than faulting it in. */
+	got = pread(fd, head ? head : first, want, 0);
+	if (got < 0)
+		return open_fail_errno("read", path, fd);
+	if (head_len)
+		*head_len = (size_t)got;
+	align = wanted_alignment(head ? head : first, (size_t)got);
+
 	if (flags & EMBMAP_PRIVATE) {
-		int rc = read_private(fd, path, *len, out);
+		int rc = read_private(fd, path, *len, align, out);
 
 		close(fd);
 		return rc;
@@ -463,7 +537,9 @@ static int map_file(const char *path, unsigned flags, void **out, size_t *len)
 	if (flags & EMBMAP_POPULATE)
 		mflags |= MAP_POPULATE;
 #endif
-	p = mmap(NULL, *len, PROT_READ, mflags, fd, 0);
+	/* The matrix sits at file offset `alignment`: align the mapping too. */
+	p = align ? map_aligned(fd, *len, align, PROT_READ, mflags)
+		  : mmap(NULL, *len, PROT_READ, mflags, fd, 0);
 	if (p == MAP_FAILED)
 		return open_fail_errno("mmap", path, fd);
 	close(fd);
@@ -507,15 +583,34 @@ int embmap_open(const char *path, unsigned flags, embmap **out)
 	*out = NULL;
 	if (!path)
 		return emb_fail(EMBMAP_EINVAL, "embmap_open: path is NULL");
+	if (flags & ~EMBMAP_OPEN_FLAGS)
+		return emb_fail(EMBMAP_EINVAL,
+				"embmap_open: unknown flags 0x%x",
+				flags & ~EMBMAP_OPEN_FLAGS);
 	t = calloc(1, sizeof *t);
 	if (!t)
 		return emb_fail(EMBMAP_ENOMEM, "embmap_open: handle");
 
-	if ((rc = map_file(path, flags, &base, &size)) != 0) {
+	if ((rc = emb_map_file(path, flags, &base, &size, t->head,
+			       &t->head_len)) != 0) {
 		free(t);
 		return rc;
 	}
 	t->backing = (flags & EMBMAP_PRIVATE) ? EMB_HEAP : EMB_MAPPED;
+	/*
+	 * Hook: the zstd transport form is decompressed first (zstd.c); the
+	 * head then comes from the decompressed bytes.
+	 */
+	if (emb_zstd_detect(t->head, t->head_len)) {
+		t->head_len = 0;
+		rc = emb_zstd_inflate(t, &base, &size);
+	}
+	if (rc != 0) {
+		t->base = base;
+		t->size = size;
+		embmap_close(t);
+		return rc;
+	}
 	if ((rc = emb_parse(t, base, size)) != 0) {
 		t->base = base;
 		t->size = size;
@@ -538,12 +633,32 @@ int embmap_open_buffer(const void *buf, size_t size, unsigned flags,
 	if (!buf)
 		return emb_fail(EMBMAP_EINVAL,
 				"embmap_open_buffer: buf is NULL");
+	if (flags & ~EMBMAP_OPEN_FLAGS)
+		return emb_fail(EMBMAP_EINVAL,
+				"embmap_open_buffer: unknown flags 0x%x",
+				flags & ~EMBMAP_OPEN_FLAGS);
+	/* The directory is read in place as 8-byte fields. */
+	if ((uintptr_t)buf % 8 != 0)
+		return emb_fail(EMBMAP_EINVAL,
+				"embmap_open_buffer: buf %p is not 8-byte "
+				"aligned",
+				buf);
 	t = calloc(1, sizeof *t);
 	if (!t)
 		return emb_fail(EMBMAP_ENOMEM, "embmap_open_buffer: handle");
 	t->backing = EMB_BORROWED;
+	/* Hook: the zstd transport form is decompressed first (zstd.c). */
+	if (emb_zstd_detect(buf, size)) {
+		void *plain = (void *)(uintptr_t)buf;
+
+		if ((rc = emb_zstd_inflate(t, &plain, &size)) != 0) {
+			free(t);
+			return rc;
+		}
+		buf = plain;
+	}
 	if ((rc = emb_parse(t, buf, size)) != 0) {
-		free(t);
+		embmap_close(t);
 		return rc;
 	}
 	return finish_open(t, flags & ~(EMBMAP_POPULATE | EMBMAP_HUGEPAGE),

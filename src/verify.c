@@ -26,11 +26,14 @@ struct damage {
 	char first[512]; /* errmsg of the first failure, restored at the end */
 };
 
+/* Pass one damage to the caller; errmsg holds its detail (emb_fail). */
 static void report(struct damage *d, int code, uint32_t kind, uint64_t first,
 		   uint64_t count)
 {
+	struct embmap_damage dm = {kind, code, first, count, embmap_errmsg()};
+
 	if (d->fn)
-		d->fn(d->ctx, kind, first, count);
+		d->fn(d->ctx, &dm);
 	if (d->rc == 0) {
 		d->rc = code;
 		snprintf(d->first, sizeof d->first, "%s", embmap_errmsg());
@@ -41,12 +44,11 @@ static void flush_rows(struct damage *d)
 {
 	if (d->run_count == 0)
 		return;
-	if (d->rc == 0)
-		emb_fail(EMBMAP_ECHECKSUM,
-			 "matrix rows %llu..%llu: block "
-			 "checksum mismatch",
-			 (unsigned long long)d->run_first,
-			 (unsigned long long)(d->run_first + d->run_count - 1));
+	emb_fail(EMBMAP_ECHECKSUM,
+		 "matrix rows %llu..%llu: block "
+		 "checksum mismatch",
+		 (unsigned long long)d->run_first,
+		 (unsigned long long)(d->run_first + d->run_count - 1));
 	report(d, EMBMAP_ECHECKSUM, EMBMAP_SEC_MATRIX, d->run_first,
 	       d->run_count);
 	d->run_count = 0;
@@ -66,9 +68,8 @@ static void bad_rows(struct damage *d, uint64_t first, uint64_t count)
 static void bad_section(struct damage *d, uint32_t i,
 			const struct embmap_format_section *s)
 {
-	if (d->rc == 0)
-		emb_fail(EMBMAP_ECHECKSUM, "section %u (%s): checksum mismatch",
-			 i, embmap_section_name(s->kind));
+	emb_fail(EMBMAP_ECHECKSUM, "section %u (%s): checksum mismatch", i,
+		 embmap_section_name(s->kind));
 	report(d, EMBMAP_ECHECKSUM, s->kind, 0, 0);
 }
 
@@ -78,11 +79,10 @@ static void check_zero(const embmap *t, struct damage *d, uint64_t from,
 {
 	for (uint64_t o = from; o < to; o++)
 		if (t->base[o] != 0) {
-			if (d->rc == 0)
-				emb_fail(EMBMAP_ECORRUPT,
-					 "padding byte at "
-					 "offset %llu is 0x%02x, must be 0",
-					 (unsigned long long)o, t->base[o]);
+			emb_fail(EMBMAP_ECORRUPT,
+				 "padding byte at "
+				 "offset %llu is 0x%02x, must be 0",
+				 (unsigned long long)o, t->base[o]);
 			report(d, EMBMAP_ECORRUPT, EMBMAP_DAMAGE_PADDING, 0, 0);
 			return;
 		}
@@ -93,20 +93,24 @@ static uint64_t block_count(const embmap *t)
 	return t->sec.block_sums->count;
 }
 
-/* Hash block b, compare with its stored sum; 1 when it matches. */
-static int block_ok(const embmap *t, uint64_t b, XXH3_state_t *content)
+/*
+ * Hash block b and compare with its stored sum; 1 when it matches. The
+ * block sum and the content hash are both digests of row hashes, so each
+ * row is read and hashed once for the two (emb_hash_rows).
+ */
+static int block_ok(const embmap *t, uint64_t b, XXH3_state_t *block,
+		    XXH3_state_t *content)
 {
 	const struct embmap_format_header *h = &t->hdr;
 	uint64_t first = b * h->block_rows;
 	uint64_t rows = h->rows - first < h->block_rows ? h->rows - first
 							: h->block_rows;
-	const uint8_t *p = t->matrix + first * h->row_stride;
-	size_t len = (size_t)(rows * h->row_stride);
-	const uint8_t *sums = t->base + t->sec.block_sums->offset;
+	uint64_t want = emb_load64(t->base + t->sec.block_sums->offset + 8 * b);
 
-	if (content)
-		XXH3_128bits_update(content, p, len);
-	return emb_hash64(p, len) == emb_load64(sums + 8 * b);
+	XXH3_64bits_reset(block);
+	emb_hash_rows(t->matrix + first * h->row_stride, rows, h->row_stride,
+		      block, content);
+	return XXH3_64bits_digest(block) == want;
 }
 
 /* i8 stores q in -127..127: -128 (0x80) is not a value of the format. */
@@ -147,7 +151,8 @@ static void verify_scales(const embmap *t, struct damage *d)
 }
 
 static void verify_matrix(const embmap *t, struct damage *d,
-			  XXH3_state_t *content, int sums_ok)
+			  XXH3_state_t *block, XXH3_state_t *content,
+			  int sums_ok)
 {
 	const uint64_t br = t->hdr.block_rows;
 	const uint64_t nb = block_count(t);
@@ -157,7 +162,7 @@ static void verify_matrix(const embmap *t, struct damage *d,
 		uint64_t n =
 			t->hdr.rows - first < br ? t->hdr.rows - first : br;
 
-		if (!block_ok(t, b, content)) {
+		if (!block_ok(t, b, block, content)) {
 			if (sums_ok)
 				bad_rows(d, first, n);
 		} else if (t->hdr.dtype == EMBMAP_FMT_I8) {
@@ -174,21 +179,32 @@ static void verify_index(const embmap *t, struct damage *d);
 static void verify_vocab(const embmap *t, struct damage *d)
 {
 	uint64_t n = t->hdr.token_count;
-	uint64_t prev = 0;
+	uint64_t prev = emb_load64(t->tok_offsets);
+	uint64_t last = emb_load64(t->tok_offsets + 8 * n);
 
+	/* Open reads none of this: it would cost page faults, not safety. */
+	if (prev != 0 || last != t->tok_bytes_len ||
+	    t->tok_bytes[t->tok_bytes_len - 1] != 0) {
+		emb_fail(EMBMAP_ECORRUPT,
+			 "token offsets run %llu..%llu, expected 0..%llu (the "
+			 "token-bytes length, ending in a NUL)",
+			 (unsigned long long)prev, (unsigned long long)last,
+			 (unsigned long long)t->tok_bytes_len);
+		report(d, EMBMAP_ECORRUPT, EMBMAP_SEC_TOKEN_OFFSETS, 0, 0);
+		return;
+	}
 	for (uint64_t i = 1; i <= n; i++) {
 		uint64_t o = emb_load64(t->tok_offsets + 8 * i);
 
 		if (o <= prev || o > t->tok_bytes_len ||
 		    t->tok_bytes[o - 1] != 0) {
-			if (d->rc == 0)
-				emb_fail(EMBMAP_ECORRUPT,
-					 "token %llu: offsets"
-					 " %llu..%llu are not ascending within"
-					 " token-bytes or lack the NUL",
-					 (unsigned long long)(i - 1),
-					 (unsigned long long)prev,
-					 (unsigned long long)o);
+			emb_fail(EMBMAP_ECORRUPT,
+				 "token %llu: offsets"
+				 " %llu..%llu are not ascending within"
+				 " token-bytes or lack the NUL",
+				 (unsigned long long)(i - 1),
+				 (unsigned long long)prev,
+				 (unsigned long long)o);
 			report(d, EMBMAP_ECORRUPT, EMBMAP_SEC_TOKEN_OFFSETS, 0,
 			       0);
 			return;
@@ -212,29 +228,80 @@ static void verify_vocab(const embmap *t, struct damage *d)
 	verify_index(t, d);
 }
 
+enum index_fault { INDEX_OK, INDEX_TWICE, INDEX_ASTRAY, INDEX_MISSING };
+
+static void index_fault(struct damage *d, enum index_fault f, uint64_t id)
+{
+	unsigned long long i = (unsigned long long)id;
+
+	if (f == INDEX_TWICE)
+		emb_fail(EMBMAP_ECORRUPT,
+			 "token-index: holds token %llu in two slots", i);
+	else if (f == INDEX_ASTRAY)
+		emb_fail(EMBMAP_ECORRUPT,
+			 "token-index: holds token %llu where a lookup does "
+			 "not find it (wrong hash, or outside its probe run)",
+			 i);
+	else
+		emb_fail(EMBMAP_ECORRUPT,
+			 "token-index: lacks token %llu, which repeats no "
+			 "earlier token",
+			 i);
+	report(d, EMBMAP_ECORRUPT, EMBMAP_SEC_TOKEN_INDEX, 0, 0);
+}
+
 /*
- * The index must serve every token: find(token i) is i, or an earlier id
- * with the same bytes when token i is a shadowed duplicate. O(tokens).
+ * The index must serve every token and hold nothing else: each occupied
+ * slot leads back to its own id, no id is held twice, and a token left out
+ * is a duplicate of an earlier one (find gives that one). Slots are walked
+ * in order, so each lookup probes slots already in cache. O(tokens).
  */
 static void verify_index(const embmap *t, struct damage *d)
 {
-	for (uint64_t i = 0; i < t->hdr.token_count; i++) {
-		size_t len, flen;
-		const char *tok = embmap_token(t, i, &len);
-		int64_t j = embmap_find(t, tok, len);
-		const char *ftok =
-			j >= 0 ? embmap_token(t, (uint64_t)j, &flen) : NULL;
+	uint64_t n = t->hdr.token_count;
+	uint8_t *seen = calloc((size_t)(n / 8 + 1), 1);
+	enum index_fault f = INDEX_OK;
+	uint64_t id = 0, bad = 0;
 
-		if (j >= 0 && (uint64_t)j <= i && flen == len &&
-		    memcmp(ftok, tok, len) == 0)
-			continue;
-		emb_fail(EMBMAP_ECORRUPT,
-			 "token-index does not lead to token %llu (found "
-			 "%lld)",
-			 (unsigned long long)i, (long long)j);
-		report(d, EMBMAP_ECORRUPT, EMBMAP_SEC_TOKEN_INDEX, 0, 0);
+	if (!seen) {
+		emb_fail(EMBMAP_ENOMEM, "verify: token bitmap");
+		report(d, EMBMAP_ENOMEM, EMBMAP_SEC_TOKEN_INDEX, 0, 0);
 		return;
 	}
+	for (uint64_t s = 0; s <= t->slot_mask && f == INDEX_OK; s++) {
+		const char *tok;
+		size_t len;
+
+		id = emb_load64(t->tok_slots + 16 * s + 8);
+		if (id == EMBMAP_SLOT_EMPTY)
+			continue;
+		tok = embmap_token(t, id, &len);
+		if (seen[id / 8] & (1u << (id % 8)))
+			f = INDEX_TWICE;
+		else if (!tok || embmap_find(t, tok, len) != (int64_t)id)
+			f = INDEX_ASTRAY;
+		seen[id / 8] |= (uint8_t)(1u << (id % 8));
+		bad = id;
+	}
+	for (id = 0; id < n && f == INDEX_OK; id++) {
+		size_t len, flen;
+		const char *tok, *ftok;
+		int64_t j;
+
+		if (seen[id / 8] & (1u << (id % 8)))
+			continue;
+		tok = embmap_token(t, id, &len);
+		j = embmap_find(t, tok, len);
+		ftok = j >= 0 ? embmap_token(t, (uint64_t)j, &flen) : NULL;
+		if (!ftok || (uint64_t)j >= id || flen != len ||
+		    memcmp(ftok, tok, len) != 0) {
+			f = INDEX_MISSING;
+			bad = id;
+		}
+	}
+	free(seen);
+	if (f != INDEX_OK)
+		index_fault(d, f, bad);
 }
 
 /* Entries must parse to the end, keys strictly ascending. */
@@ -292,13 +359,17 @@ int embmap_verify(const embmap *t, embmap_damage_fn fn, void *ctx)
 {
 	struct damage d = {.fn = fn, .ctx = ctx};
 	XXH3_state_t *content = XXH3_createState();
+	XXH3_state_t *block = XXH3_createState();
 	uint64_t end = EMBMAP_HEADER_SIZE +
 		       (uint64_t)t->hdr.section_count * EMBMAP_SECTION_SIZE;
 	int sums_ok = 1, vocab_ok = 1, meta_ok = 1, scales_ok = 1;
 	uint8_t digest[16];
 
-	if (!content)
+	if (!content || !block) {
+		XXH3_freeState(content);
+		XXH3_freeState(block);
 		return emb_fail(EMBMAP_ENOMEM, "verify: hash state");
+	}
 	XXH3_128bits_reset(content);
 
 	for (uint32_t i = 0; i < t->hdr.section_count; i++) {
@@ -318,16 +389,19 @@ int embmap_verify(const embmap *t, embmap_damage_fn fn, void *ctx)
 			    s->kind != EMBMAP_SEC_TOKEN_INDEX;
 	}
 
-	/* Rows are located only through block sums that are themselves sound. */
-	verify_matrix(t, &d, content, sums_ok);
-
-	/* Checksums that held may still cover a forged structure. */
-	if (scales_ok && t->scales)
-		verify_scales(t, &d);
+	/*
+	 * Checksums that held may still cover bytes a faulty writer produced.
+	 * The vocabulary goes first, while the checksum pass left it in cache.
+	 */
 	if (vocab_ok && t->hdr.token_count)
 		verify_vocab(t, &d);
 	if (meta_ok)
 		verify_meta(t, &d);
+
+	/* Rows are located only through block sums that are themselves sound. */
+	verify_matrix(t, &d, block, content, sums_ok);
+	if (scales_ok && t->scales)
+		verify_scales(t, &d);
 
 	/* Any damage found already explains a content hash mismatch. */
 	if (d.rc == 0) {
@@ -341,6 +415,7 @@ int embmap_verify(const embmap *t, embmap_damage_fn fn, void *ctx)
 		}
 	}
 	XXH3_freeState(content);
+	XXH3_freeState(block);
 	if (d.rc)
 		emb_fail(d.rc, "%s", d.first);
 	return d.rc;
@@ -349,12 +424,13 @@ int embmap_verify(const embmap *t, embmap_damage_fn fn, void *ctx)
 int embmap_verify_rows(const embmap *t, uint64_t first, uint64_t count)
 {
 	const struct embmap_format_section *bs = t->sec.block_sums;
-	uint64_t br = t->hdr.block_rows, b, last;
+	uint64_t br = t->hdr.block_rows, last;
+	XXH3_state_t *block;
+	int rc = 0;
 
 	if (first > t->hdr.rows || count > t->hdr.rows - first)
 		return emb_fail(EMBMAP_ERANGE,
-				"rows %llu + %llu exceed the "
-				"table's %llu rows",
+				"rows %llu + %llu exceed the table's %llu rows",
 				(unsigned long long)first,
 				(unsigned long long)count,
 				(unsigned long long)t->hdr.rows);
@@ -363,18 +439,21 @@ int embmap_verify_rows(const embmap *t, uint64_t first, uint64_t count)
 	if (emb_hash64(t->base + bs->offset, bs->length) != bs->checksum)
 		return emb_fail(EMBMAP_ECHECKSUM,
 				"section block-sums: checksum mismatch");
-	last = (first + count - 1) / br;
-	for (b = first / br; b <= last; b++)
-		if (!block_ok(t, b, NULL)) {
-			uint64_t lo = b * br;
-			uint64_t hi =
-				lo + br < t->hdr.rows ? lo + br : t->hdr.rows;
+	if (!(block = XXH3_createState()))
+		return emb_fail(EMBMAP_ENOMEM, "verify: hash state");
 
-			return emb_fail(EMBMAP_ECHECKSUM,
-					"matrix rows "
-					"%llu..%llu: block checksum mismatch",
-					(unsigned long long)lo,
-					(unsigned long long)(hi - 1));
-		}
-	return 0;
+	last = (first + count - 1) / br;
+	for (uint64_t b = first / br; b <= last && rc == 0; b++) {
+		uint64_t lo = b * br;
+		uint64_t hi = lo + br < t->hdr.rows ? lo + br : t->hdr.rows;
+
+		if (!block_ok(t, b, block, NULL))
+			rc = emb_fail(EMBMAP_ECHECKSUM,
+				      "matrix rows %llu..%llu: block checksum "
+				      "mismatch",
+				      (unsigned long long)lo,
+				      (unsigned long long)(hi - 1));
+	}
+	XXH3_freeState(block);
+	return rc;
 }

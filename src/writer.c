@@ -10,7 +10,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,24 +111,34 @@ static int io_fail(struct embmap_writer *w, const char *what)
 			strerror(errno));
 }
 
-static int write_all(struct embmap_writer *w, const uint8_t *p, size_t n,
-		     uint64_t at)
+/* Shared with zstd.c (internal.h), as are the temporary file helpers. */
+int emb_pwrite_all(int fd, const void *data, size_t n, uint64_t at,
+		   const char *path)
 {
+	const uint8_t *p = data;
+
 	while (n) {
-		ssize_t k = pwrite(w->fd, p, n, (off_t)at);
+		ssize_t k = pwrite(fd, p, n, (off_t)at);
 
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0) {
 			if (k == 0)
 				errno = ENOSPC;
-			return io_fail(w, "write");
+			return emb_fail(EMBMAP_EIO, "write %s: %s", path,
+					strerror(errno));
 		}
 		p += k;
 		n -= (size_t)k;
 		at += (uint64_t)k;
 	}
 	return 0;
+}
+
+static int write_all(struct embmap_writer *w, const uint8_t *p, size_t n,
+		     uint64_t at)
+{
+	return emb_pwrite_all(w->fd, p, n, at, w->path);
 }
 
 static int flush(struct embmap_writer *w)
@@ -183,7 +195,7 @@ static char *dup_str(const char *s)
 	return d;
 }
 
-static char *dir_of(const char *path)
+char *emb_dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	char *d;
@@ -201,30 +213,29 @@ static char *dir_of(const char *path)
 }
 
 /* Create the file unnamed where possible, else under a unique name. */
-static int create_temp(struct embmap_writer *w)
+int emb_temp_create(const char *path, const char *dir, int *fd, char **tmp_path)
 {
 	static unsigned counter;
-	size_t n = strlen(w->path) + 64;
+	size_t n = strlen(path) + 64;
 
 #ifdef O_TMPFILE
-	w->fd = open(w->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
-	if (w->fd >= 0)
+	*fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
+	if (*fd >= 0)
 		return 0;
 #endif
-	w->tmp_path = malloc(n);
-	if (!w->tmp_path)
+	*tmp_path = malloc(n);
+	if (!*tmp_path)
 		return emb_fail(EMBMAP_ENOMEM, "writer: path");
 	for (int tries = 0; tries < 100; tries++) {
-		snprintf(w->tmp_path, n, "%s.tmp-%ld-%u", w->path,
-			 (long)getpid(),
+		snprintf(*tmp_path, n, "%s.tmp-%ld-%u", path, (long)getpid(),
 			 __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
-		w->fd = open(w->tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-			     0666);
-		if (w->fd >= 0 || errno != EEXIST)
+		*fd = open(*tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+			   0666);
+		if (*fd >= 0 || errno != EEXIST)
 			break;
 	}
-	if (w->fd < 0)
-		return emb_fail(EMBMAP_EIO, "create %s: %s", w->tmp_path,
+	if (*fd < 0)
+		return emb_fail(EMBMAP_EIO, "create %s: %s", *tmp_path,
 				strerror(errno));
 	return 0;
 }
@@ -290,12 +301,13 @@ int embmap_writer_open(const char *path, uint32_t dim, int dtype,
 	uint64_t zero = 0;
 	int rc;
 
+	if (out)
+		*out = NULL;
 	if (!out || !path || !*path)
 		return emb_fail(EMBMAP_EINVAL,
 				"embmap_writer_open: %s is NULL"
 				" or empty",
 				out ? "path" : "out");
-	*out = NULL;
 	if ((rc = check_options(dim, dtype, opts)) != 0)
 		return rc;
 	w = calloc(1, sizeof *w);
@@ -312,7 +324,7 @@ int embmap_writer_open(const char *path, uint32_t dim, int dtype,
 				: emb_default_block_rows(w->stride);
 	w->flags = opts ? opts->flags : 0;
 	w->path = dup_str(path);
-	w->dir = dir_of(path);
+	w->dir = emb_dir_of(path);
 	w->out = malloc(OUTBUF_SIZE);
 	w->block = XXH3_createState();
 	w->content = XXH3_createState();
@@ -323,7 +335,8 @@ int embmap_writer_open(const char *path, uint32_t dim, int dtype,
 	XXH3_64bits_reset(w->block);
 	XXH3_128bits_reset(w->content);
 	if ((rc = append(&w->tok_offsets, &zero, 8)) != 0 ||
-	    (rc = create_temp(w)) != 0) {
+	    (rc = emb_temp_create(w->path, w->dir, &w->fd, &w->tmp_path)) !=
+		    0) {
 		writer_free(w);
 		return rc;
 	}
@@ -359,8 +372,7 @@ static int put_rows(struct embmap_writer *w, const uint8_t *p, uint64_t n)
 		if (k > n)
 			k = n;
 		len = (size_t)(k * w->stride);
-		XXH3_64bits_update(w->block, p, len);
-		XXH3_128bits_update(w->content, p, len);
+		emb_hash_rows(p, k, w->stride, w->block, w->content);
 		if ((rc = emit(w, p, len)) != 0)
 			return rc;
 		w->block_fill += k;
@@ -398,7 +410,8 @@ int embmap_writer_add_rows_i8(embmap_writer *w, const int8_t *q,
 				"rows",
 				embmap_dtype_name(w->dtype));
 	for (uint64_t i = 0; i < n; i++)
-		if (!(scales[i] >= 0 && scales[i] <= 3.4e38f))
+		if (!(scales[i] >= 0 && scales[i] <= FLT_MAX) ||
+		    signbit(scales[i]))
 			return emb_fail(EMBMAP_EDTYPE,
 					"row %llu: scale %g is "
 					"not finite and >= 0",
@@ -468,16 +481,6 @@ static int slots_resize(struct embmap_writer *w, uint64_t buckets)
 	return 0;
 }
 
-/* The index size for n tokens: a power of two, at most half full. */
-static uint64_t canonical_buckets(uint64_t n)
-{
-	uint64_t b = 8;
-
-	while (b / 2 < n)
-		b *= 2;
-	return b;
-}
-
 static void excerpt(char *buf, size_t size, const char *tok, size_t len)
 {
 	size_t o = 0;
@@ -506,7 +509,7 @@ int embmap_writer_add_token(embmap_writer *w, const char *token, size_t len)
 					       "argument");
 	id = w->tokens;
 	if ((id + 1) * 2 > w->buckets &&
-	    (rc = slots_resize(w, canonical_buckets(id + 1))) != 0)
+	    (rc = slots_resize(w, emb_index_buckets(id + 1))) != 0)
 		return rc;
 	if ((rc = append(&w->tok_bytes, token, len)) != 0 ||
 	    (rc = append(&w->tok_bytes, &nul, 1)) != 0)
@@ -722,47 +725,49 @@ static void fill_header(struct embmap_writer *w, struct embmap_format_header *h,
 	h->header_checksum = emb_hash64(h, EMBMAP_HEADER_HASHED);
 }
 
-static int sync_dir(struct embmap_writer *w)
+int emb_sync_dir(const char *dir)
 {
-	int fd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int rc = 0;
 
 	if (fd < 0)
-		return emb_fail(EMBMAP_EIO, "open directory %s: %s", w->dir,
+		return emb_fail(EMBMAP_EIO, "open directory %s: %s", dir,
 				strerror(errno));
 	if (fsync(fd) != 0 && errno != EINVAL)
-		rc = emb_fail(EMBMAP_EIO, "fsync directory %s: %s", w->dir,
+		rc = emb_fail(EMBMAP_EIO, "fsync directory %s: %s", dir,
 			      strerror(errno));
 	close(fd);
 	return rc;
 }
 
 /* Give the finished file its name: link the unnamed file, or rename. */
-static int publish(struct embmap_writer *w)
+int emb_temp_publish(const char *path, int fd, char **tmp_path)
 {
-	if (!w->tmp_path) {
+	if (!*tmp_path) {
 		char proc[64];
-		size_t n = strlen(w->path) + 64;
+		size_t n = strlen(path) + 64;
 
-		if (!(w->tmp_path = malloc(n)))
+		if (!(*tmp_path = malloc(n)))
 			return emb_fail(EMBMAP_ENOMEM, "writer: path");
-		snprintf(proc, sizeof proc, "/proc/self/fd/%d", w->fd);
-		snprintf(w->tmp_path, n, "%s.tmp-%ld", w->path, (long)getpid());
-		unlink(w->tmp_path);
-		if (linkat(AT_FDCWD, proc, AT_FDCWD, w->tmp_path,
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+		snprintf(*tmp_path, n, "%s.tmp-%ld", path, (long)getpid());
+		unlink(*tmp_path);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, *tmp_path,
 			   AT_SYMLINK_FOLLOW) != 0) {
 			int e = errno;
 
-			free(w->tmp_path);
-			w->tmp_path = NULL;
-			errno = e;
-			return io_fail(w, "link the new file as");
+			free(*tmp_path);
+			*tmp_path = NULL;
+			return emb_fail(EMBMAP_EIO,
+					"link the new file as %s: %s", path,
+					strerror(e));
 		}
 	}
-	if (rename(w->tmp_path, w->path) != 0)
-		return io_fail(w, "rename into place");
-	free(w->tmp_path);
-	w->tmp_path = NULL;
+	if (rename(*tmp_path, path) != 0)
+		return emb_fail(EMBMAP_EIO, "rename into place %s: %s", path,
+				strerror(errno));
+	free(*tmp_path);
+	*tmp_path = NULL;
 	return 0;
 }
 
@@ -784,8 +789,8 @@ static int finish(struct embmap_writer *w)
 				(unsigned long long)w->rows);
 	if (w->block_fill && (rc = end_block(w)) != 0)
 		return rc;
-	if (w->tokens && w->buckets != canonical_buckets(w->tokens) &&
-	    (rc = slots_resize(w, canonical_buckets(w->tokens))) != 0)
+	if (w->tokens && w->buckets != emb_index_buckets(w->tokens) &&
+	    (rc = slots_resize(w, emb_index_buckets(w->tokens))) != 0)
 		return rc;
 	if ((rc = write_sections(w, dir, &n)) != 0 || (rc = flush(w)) != 0)
 		return rc;
@@ -800,10 +805,10 @@ static int finish(struct embmap_writer *w)
 		return io_fail(w, "truncate");
 	if (!(w->flags & EMBMAP_WRITE_NO_SYNC) && fsync(w->fd) != 0)
 		return io_fail(w, "fsync");
-	if ((rc = publish(w)) != 0)
+	if ((rc = emb_temp_publish(w->path, w->fd, &w->tmp_path)) != 0)
 		return rc;
 	if (!(w->flags & EMBMAP_WRITE_NO_SYNC))
-		return sync_dir(w);
+		return emb_sync_dir(w->dir);
 	return 0;
 }
 
