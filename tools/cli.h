@@ -84,6 +84,28 @@ int vocab_add(struct vocab *v, const char *tok, size_t len);
 const char *vocab_get(const struct vocab *v, uint64_t i, size_t *len);
 void vocab_free(struct vocab *v);
 
+/*
+ * Write one token as a line of the text vocabulary format (vocab_text.c
+ * defines it): \\ \n \r \t for those bytes, \xHH for other control
+ * bytes, the rest as is, then a newline. An empty token has no line of its
+ * own: -1 with errno EINVAL. -1 also on a write error.
+ */
+int vocab_text_write(FILE *f, const char *tok, size_t len);
+
+/* The same escaping without the newline, for tokens in messages and
+ * listings; any length. -1 when f has an error. */
+int token_write_escaped(FILE *f, const char *tok, size_t len);
+
+/* Parse a decimal number (no sign, no spaces); 0 or -1 when malformed. */
+int parse_u64(const char *s, uint64_t *out);
+
+/*
+ * Bytes s[0..n-1] quoted for a message, into buf (cap bytes, at least 16):
+ * '"' and '\\' and control bytes escaped, cut short with "..." past what
+ * fits or 60 bytes. Returns buf.
+ */
+const char *quote_bytes(char *buf, size_t cap, const char *s, size_t n);
+
 /* ------------------------------------------------------------------------ */
 /* Input formats                                                            */
 /* ------------------------------------------------------------------------ */
@@ -131,6 +153,20 @@ int src_fail(struct source *s, int code, const char *fmt, ...) CLI_PRINTF(3, 4);
 /* Record a fact about the input for the table's metadata (copied). */
 int src_meta(struct source *s, const char *key, const char *value);
 
+/* An element type's name ("f32", ...) and size in bytes. */
+const char *src_elem_name(enum src_elem e);
+size_t src_elem_size(enum src_elem e);
+
+/* Exact conversions of half-precision bit patterns to float32. */
+float f16_bits_to_f32(uint16_t h);
+float bf16_bits_to_f32(uint16_t h);
+
+/* Close a source (also a half-opened one) and free what it holds. */
+void source_free(struct source *s);
+
+/* The exit code for a SRC_E* failure: 1 for bad data, 2 otherwise. */
+int src_exit_code(int code);
+
 struct input_format {
 	const char *name; /* for --from and --list-formats */
 	const char *what; /* one line */
@@ -140,6 +176,13 @@ struct input_format {
 	 * content. The highest score wins; ties go to the earlier format.
 	 */
 	int (*probe)(const char *path, const uint8_t *head, size_t n);
+	/*
+	 * On failure return SRC_E* with s->err set, or with s->err empty
+	 * when the diagnostic was already printed (map_input does). The
+	 * caller calls s->close (when set) after a failed open too, so close
+	 * must accept a half-opened source; the caller frees s->vocab and
+	 * the metadata itself: close() releases only priv.
+	 */
 	int (*open)(struct source *s, const char *path,
 		    const struct pack_options *o);
 };
@@ -160,10 +203,26 @@ struct vocab_format {
  */
 struct output_format {
 	const char *name; /* for --to */
-	const char *ext; /* chosen by the output's extension, e.g. ".npy" */
+	const char *ext;  /* chosen by the output's extension, e.g. ".npy" */
 	const char *what;
 	int (*write)(const embmap *t, FILE *out, const char *path);
 };
+
+/*
+ * Up to 4096 first bytes of path, for the probes. Prints the diagnostic and
+ * returns EXIT_USAGE when the file cannot be read.
+ */
+int read_head(const char *path, uint8_t *head, size_t *n);
+
+/*
+ * The input format of path: the one named `from` when it is not NULL, else
+ * the one whose probe is surest. Prints the diagnostic on failure: EXIT_USAGE
+ * for an unknown name or an unreadable file, EXIT_INVALID when no format
+ * recognises it.
+ */
+struct input_format;
+int input_pick(const char *path, const char *from,
+	       const struct input_format **out);
 
 /* NULL-terminated registries, in formats.c. */
 extern const struct input_format *const input_formats[];
@@ -204,5 +263,36 @@ int cmd_info(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_compress(int argc, char **argv);
+int cmd_unpack(int argc, char **argv);
+
+/*
+ * The zstd transport form's shared pieces (cmd_compress.c): compress in to
+ * out with a progress bar unless quiet (o's progress fields are replaced),
+ * printing any failure; a number option within lo..hi; a library failure
+ * on in. Each returns EXIT_*.
+ */
+int zstd_compress_file(const char *in, const char *out,
+		       const struct embmap_zstd_options *o, int quiet);
+int zstd_opt_u32(const char *cmd, const char *name, const char *arg,
+		 uint64_t lo, uint64_t hi, uint32_t *out);
+int zstd_diag(const char *in, int rc);
+
+/*
+ * For pack --zstd: a temporary name beside out for the plain file (NULL
+ * when out of memory), and its compression into out, removing it.
+ */
+char *zstd_pack_temp(const char *out);
+int zstd_pack_finish(const char *plain, const char *out, int level,
+		     unsigned flags, int quiet);
+
+/*
+ * For check: verify a transport file frame by frame and print its line as
+ * check does; -1 when path is not in the transport form. For info: the
+ * transport lines when t was opened from a transport file.
+ */
+int zstd_check_file(const char *path, int quiet);
+void zstd_info_text(const embmap *t, const char *path);
 
 #endif /* EMBMAP_CLI_H */

@@ -16,6 +16,9 @@ static const struct command {
 	{"check", cmd_check, "verify every checksum of one or more files"},
 	{"get", cmd_get, "print the rows of tokens or ids"},
 	{"export", cmd_export, "write the table back out (.npy)"},
+	{"stats", cmd_stats, "value statistics; errors against the source"},
+	{"compress", cmd_compress, "write the zstd transport form"},
+	{"unpack", cmd_unpack, "the plain file from the transport form"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
