@@ -2,6 +2,7 @@
  * fixup.c - recompute an embmap file's checksums in place, as a writer
  * would, wherever the fields say where they are and that is in bounds.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
@@ -26,21 +27,52 @@ static const struct embmap_format_section *find(const uint8_t *buf, uint32_t sc,
 	return NULL;
 }
 
+/* XXH3-64 of each of n rows, little-endian, into out (SPEC.md 10.3). */
+static void row_hashes(const uint8_t *rows, uint64_t n, uint64_t stride,
+		       uint8_t *out)
+{
+	for (uint64_t r = 0; r < n; r++) {
+		uint64_t h = XXH3_64bits(rows + r * stride, (size_t)stride);
+
+		memcpy(out + 8 * r, &h, 8);
+	}
+}
+
+/*
+ * The matrix's row hashes, when its entry and the header agree on a size
+ * that fits the file; NULL otherwise (or when there are too many rows to
+ * be worth it for a fuzz input).
+ */
+static uint8_t *matrix_row_hashes(const uint8_t *buf, size_t n,
+				  const struct embmap_format_header *h,
+				  const struct embmap_format_section *m)
+{
+	uint64_t len;
+	uint8_t *rh;
+
+	if (!h->row_stride || !h->rows || h->rows > (1u << 20) ||
+	    __builtin_mul_overflow(h->rows, h->row_stride, &len) ||
+	    len > m->length || !in_bounds(m->offset, m->length, n))
+		return NULL;
+	rh = malloc((size_t)h->rows * 8);
+	if (rh)
+		row_hashes(buf + m->offset, h->rows, h->row_stride, rh);
+	return rh;
+}
+
 static void fix_blocks(uint8_t *buf, size_t n,
 		       const struct embmap_format_header *h,
-		       const struct embmap_format_section *mp,
-		       const struct embmap_format_section *bsp)
+		       const struct embmap_format_section *bsp,
+		       const uint8_t *rh)
 {
-	/* Copies: the sums written below may land on the directory itself. */
-	const struct embmap_format_section m_ = *mp, bs_ = *bsp;
-	const struct embmap_format_section *m = &m_, *bs = &bs_;
-	uint64_t count = bs->length / 8, stride = h->row_stride;
+	/* A copy: the sums written below may land on the directory itself. */
+	const struct embmap_format_section bs = *bsp;
+	uint64_t count = bs.length / 8;
 
-	if (!h->block_rows || !stride || !in_bounds(m->offset, m->length, n) ||
-	    !in_bounds(bs->offset, bs->length, n))
+	if (!h->block_rows || !in_bounds(bs.offset, bs.length, n))
 		return;
 	for (uint64_t b = 0; b < count; b++) {
-		uint64_t first, rows, at, len, sum;
+		uint64_t first, rows, sum;
 
 		if (__builtin_mul_overflow(b, (uint64_t)h->block_rows,
 					   &first) ||
@@ -48,19 +80,14 @@ static void fix_blocks(uint8_t *buf, size_t n,
 			break;
 		rows = h->rows - first < h->block_rows ? h->rows - first
 						       : h->block_rows;
-		if (__builtin_mul_overflow(first, stride, &at) ||
-		    __builtin_mul_overflow(rows, stride, &len) ||
-		    !in_bounds(at, len, (size_t)m->length))
-			break;
-		sum = XXH3_64bits(buf + m->offset + at, (size_t)len);
-		memcpy(buf + bs->offset + 8 * b, &sum, 8);
+		sum = XXH3_64bits(rh + 8 * first, (size_t)(8 * rows));
+		memcpy(buf + bs.offset + 8 * b, &sum, 8);
 	}
 }
 
 static void fix_content(uint8_t *buf, size_t n, struct embmap_format_header *h,
-			uint32_t sc)
+			uint32_t sc, const uint8_t *rh)
 {
-	const struct embmap_format_section *m = find(buf, sc, 1);
 	const struct embmap_format_section *sc_ = find(buf, sc, 3);
 	const struct embmap_format_section *to = find(buf, sc, 6);
 	const struct embmap_format_section *tb = find(buf, sc, 7);
@@ -72,8 +99,7 @@ static void fix_content(uint8_t *buf, size_t n, struct embmap_format_header *h,
 	if (!st)
 		return;
 	XXH3_128bits_reset(st);
-	if (m && in_bounds(m->offset, m->length, n))
-		XXH3_128bits_update(st, buf + m->offset, m->length);
+	XXH3_128bits_update(st, rh, (size_t)(8 * h->rows));
 	if (sc_ && in_bounds(sc_->offset, sc_->length, n))
 		XXH3_128bits_update(st, buf + sc_->offset, sc_->length);
 	if (h->token_count && to && tb &&
@@ -101,9 +127,10 @@ void fuzz_fixup(uint8_t *buf, size_t n)
 	    EMBMAP_HEADER_SIZE + (size_t)sc * EMBMAP_SECTION_SIZE <= n) {
 		const struct embmap_format_section *m = find(buf, sc, 1);
 		const struct embmap_format_section *bs = find(buf, sc, 2);
+		uint8_t *rh = m ? matrix_row_hashes(buf, n, &h, m) : NULL;
 
-		if (m && bs)
-			fix_blocks(buf, n, &h, m, bs);
+		if (rh && bs)
+			fix_blocks(buf, n, &h, bs, rh);
 		for (uint32_t i = 0; i < sc; i++) {
 			struct embmap_format_section *s =
 				(void *)(buf + EMBMAP_HEADER_SIZE +
@@ -113,7 +140,9 @@ void fuzz_fixup(uint8_t *buf, size_t n)
 				s->checksum =
 					XXH3_64bits(buf + s->offset, s->length);
 		}
-		fix_content(buf, n, &h, sc);
+		if (rh)
+			fix_content(buf, n, &h, sc, rh);
+		free(rh);
 		h.directory_checksum =
 			XXH3_64bits(buf + EMBMAP_HEADER_SIZE,
 				    (size_t)sc * EMBMAP_SECTION_SIZE);

@@ -17,11 +17,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void on_damage(void *ctx, uint32_t kind, uint64_t first, uint64_t n)
+static void on_damage(void *ctx, const struct embmap_damage *d)
 {
-	(void)kind;
-	(void)first;
-	(void)n;
+	if (!d->detail ||
+	    (d->code != EMBMAP_ECHECKSUM && d->code != EMBMAP_ECORRUPT))
+		abort(); /* every damage must say what and why */
 	++*(unsigned *)ctx;
 }
 
