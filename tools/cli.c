@@ -535,3 +535,29 @@ int read_head(const char *path, uint8_t *head, size_t *n)
 	close(fd);
 	return EXIT_OK;
 }
+
+int mapped_rows_read(struct source *s, uint64_t n, void *out)
+{
+	struct mapped_rows *p = s->priv;
+
+	if (n > s->rows - p->next)
+		return src_fail(s, SRC_EDATA,
+				"read of %llu rows at row %llu passes the last "
+				"row",
+				(unsigned long long)n,
+				(unsigned long long)p->next);
+	memcpy(out, p->rows + p->next * p->row_bytes, (size_t)n * p->row_bytes);
+	p->next += n;
+	return 0;
+}
+
+void mapped_rows_close(struct source *s)
+{
+	struct mapped_rows *p = s->priv;
+
+	if (p) {
+		unmap_input(&p->m);
+		free(p);
+	}
+	s->priv = NULL;
+}

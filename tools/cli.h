@@ -161,6 +161,21 @@ size_t src_elem_size(enum src_elem e);
 float f16_bits_to_f32(uint16_t h);
 float bf16_bits_to_f32(uint16_t h);
 
+/*
+ * The private state of a source whose rows lie contiguous in a mapped file,
+ * row-major and in host byte order: set s->priv to one (malloc'd, owning
+ * m) and s->read, s->close to the two functions below.
+ */
+struct mapped_rows {
+	struct mapped m;
+	const uint8_t *rows; /* row 0, inside m */
+	size_t row_bytes;
+	uint64_t next; /* the next row read() returns */
+};
+
+int mapped_rows_read(struct source *s, uint64_t n, void *out);
+void mapped_rows_close(struct source *s);
+
 /* Close a source (also a half-opened one) and free what it holds. */
 void source_free(struct source *s);
 

@@ -117,13 +117,6 @@ struct gg_scan {
 	size_t shown, total2d;
 };
 
-struct gg_priv {
-	struct mapped m;
-	const uint8_t *rows;
-	size_t row_bytes;
-	uint64_t next;
-};
-
 /* Record the first failure only: it names the place that went wrong. */
 CLI_PRINTF(2, 3)
 static int gg_fail(struct gg *g, const char *fmt, ...)
@@ -632,35 +625,10 @@ static int gg_meta(struct source *s, const char *key, const char *val,
 	return src_meta(s, key, buf);
 }
 
-static int gg_read(struct source *s, uint64_t n, void *out)
-{
-	struct gg_priv *p = s->priv;
-
-	if (n > s->rows - p->next)
-		return src_fail(s, SRC_EDATA,
-				"read of %" PRIu64 " rows at row %" PRIu64
-				" passes the last row",
-				n, p->next);
-	memcpy(out, p->rows + p->next * p->row_bytes, (size_t)n * p->row_bytes);
-	p->next += n;
-	return 0;
-}
-
-static void gg_close(struct source *s)
-{
-	struct gg_priv *p = s->priv;
-
-	if (p) {
-		unmap_input(&p->m);
-		free(p);
-	}
-	s->priv = NULL;
-}
-
 static int gg_open(struct source *s, const char *path,
 		   const struct pack_options *o)
 {
-	struct gg_priv *p = calloc(1, sizeof *p);
+	struct mapped_rows *p = calloc(1, sizeof *p);
 	const char *want = o && o->tensor ? o->tensor : GG_TABLE;
 	struct gg_scan sc;
 	size_t esize = 0;
@@ -670,8 +638,8 @@ static int gg_open(struct source *s, const char *path,
 	if (!p)
 		return src_fail(s, SRC_ENOMEM, "out of memory");
 	s->priv = p;
-	s->close = gg_close;
-	s->read = gg_read;
+	s->close = mapped_rows_close;
+	s->read = mapped_rows_read;
 	if (map_input(path, &p->m) != EXIT_OK)
 		return SRC_EIO; /* map_input printed why */
 

@@ -17,13 +17,6 @@
 #define LLMC_MAGIC 20240326u
 #define LLMC_HEADER 1024u /* 256 int32 */
 
-struct llmc_priv {
-	struct mapped m;
-	const uint8_t *rows;
-	size_t row_bytes;
-	uint64_t next;
-};
-
 static int32_t le32s(const uint8_t *p)
 {
 	return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 |
@@ -41,31 +34,6 @@ static uint64_t llmc_params(uint64_t vp, uint64_t c, uint64_t maxt, uint64_t l)
 	return vp * c + maxt * c + l * (12 * c * c + 13 * c) + 2 * c;
 }
 
-static int llmc_read(struct source *s, uint64_t n, void *out)
-{
-	struct llmc_priv *p = s->priv;
-
-	if (n > s->rows - p->next)
-		return src_fail(s, SRC_EDATA,
-				"read of %" PRIu64 " rows at row %" PRIu64
-				" passes the last row",
-				n, p->next);
-	memcpy(out, p->rows + p->next * p->row_bytes, (size_t)n * p->row_bytes);
-	p->next += n;
-	return 0;
-}
-
-static void llmc_close(struct source *s)
-{
-	struct llmc_priv *p = s->priv;
-
-	if (p) {
-		unmap_input(&p->m);
-		free(p);
-	}
-	s->priv = NULL;
-}
-
 static int llmc_meta(struct source *s, const char *key, int32_t v)
 {
 	char buf[16];
@@ -81,7 +49,7 @@ static int llmc_open(struct source *s, const char *path,
 		"magic",      "version",   "max_seq_len", "vocab_size",
 		"num_layers", "num_heads", "channels",	  "padded_vocab_size",
 	};
-	struct llmc_priv *p = calloc(1, sizeof *p);
+	struct mapped_rows *p = calloc(1, sizeof *p);
 	int32_t h[8];
 	uint64_t esize, wte, total;
 	int rc;
@@ -90,8 +58,8 @@ static int llmc_open(struct source *s, const char *path,
 	if (!p)
 		return src_fail(s, SRC_ENOMEM, "out of memory");
 	s->priv = p;
-	s->close = llmc_close;
-	s->read = llmc_read;
+	s->close = mapped_rows_close;
+	s->read = mapped_rows_read;
 	if (map_input(path, &p->m) != EXIT_OK)
 		return SRC_EIO; /* map_input printed why */
 

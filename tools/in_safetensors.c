@@ -74,13 +74,6 @@ struct st_entry {
 	char shape[ST_SHAPE_TEXT];
 };
 
-struct st_priv {
-	struct mapped m;
-	const uint8_t *rows;
-	size_t row_bytes;
-	uint64_t next;
-};
-
 static uint64_t le64(const uint8_t *p)
 {
 	uint64_t v = 0;
@@ -429,35 +422,10 @@ static int st_meta(struct source *s, json_t *meta, int record)
 	return 0;
 }
 
-static int st_read(struct source *s, uint64_t n, void *out)
-{
-	struct st_priv *p = s->priv;
-
-	if (n > s->rows - p->next)
-		return src_fail(s, SRC_EDATA,
-				"read of %" PRIu64 " rows at row %" PRIu64
-				" passes the last row",
-				n, p->next);
-	memcpy(out, p->rows + p->next * p->row_bytes, (size_t)n * p->row_bytes);
-	p->next += n;
-	return 0;
-}
-
-static void st_close(struct source *s)
-{
-	struct st_priv *p = s->priv;
-
-	if (p) {
-		unmap_input(&p->m);
-		free(p);
-	}
-	s->priv = NULL;
-}
-
 static int st_open(struct source *s, const char *path,
 		   const struct pack_options *o)
 {
-	struct st_priv *p = calloc(1, sizeof *p);
+	struct mapped_rows *p = calloc(1, sizeof *p);
 	struct st_entry *ents = NULL;
 	const struct st_entry *t;
 	json_t *root = NULL, *val, *meta = NULL;
@@ -470,8 +438,8 @@ static int st_open(struct source *s, const char *path,
 	if (!p)
 		return src_fail(s, SRC_ENOMEM, "out of memory");
 	s->priv = p;
-	s->close = st_close;
-	s->read = st_read;
+	s->close = mapped_rows_close;
+	s->read = mapped_rows_read;
 	if (map_input(path, &p->m) != EXIT_OK)
 		return SRC_EIO; /* map_input printed why */
 
