@@ -36,4 +36,5 @@ test-dtype: $(DTYPE_TEST) $(CMD)
 	@sh tests/cli/dtype_run.sh $(CMD)
 
 bench-dtype: $(DTYPE_BENCH)
+	@mkdir -p $(DTYPE_DIR)/bench
 	$(DTYPE_BENCH) $(DTYPE_DIR)/bench
