@@ -175,6 +175,14 @@ EMB_HIDDEN int emb_writer_dtype(const embmap_writer *w);
 EMB_HIDDEN uint32_t emb_writer_dim(const embmap_writer *w);
 
 /*
+ * The header checks every reader makes (magic, byte order, version, header
+ * checksum, required features against known_required, sizes, reserved);
+ * size is the whole input's. Shared by the plain and transport readers.
+ */
+EMB_HIDDEN int emb_check_header(const struct embmap_format_header *h,
+				size_t size, uint64_t known_required);
+
+/*
  * Validate a table held in base[0..size): everything embmap_open checks.
  * Fills t on success.
  */

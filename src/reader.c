@@ -27,7 +27,8 @@
 	(EMBMAP_VERIFY | EMBMAP_POPULATE | EMBMAP_HUGEPAGE | EMBMAP_MLOCK |    \
 	 EMBMAP_PRIVATE)
 
-static int check_header(const struct embmap_format_header *h, size_t size)
+int emb_check_header(const struct embmap_format_header *h, size_t size,
+		     uint64_t known_required)
 {
 	if (memcmp(h->magic, EMBMAP_MAGIC, EMBMAP_MAGIC_SIZE) != 0)
 		return emb_fail(EMBMAP_EMAGIC, "magic: not an embmap file");
@@ -48,14 +49,13 @@ static int check_header(const struct embmap_format_header *h, size_t size)
 				(unsigned long long)h->header_checksum,
 				(unsigned long long)emb_hash64(
 					h, EMBMAP_HEADER_HASHED));
-	if (h->required_features & ~EMBMAP_FEAT_REQUIRED_KNOWN)
-		return emb_fail(
-			EMBMAP_EVERSION,
-			"required features 0x%llx include bits this "
-			"library does not know (0x%llx)",
-			(unsigned long long)h->required_features,
-			(unsigned long long)(h->required_features &
-					     ~EMBMAP_FEAT_REQUIRED_KNOWN));
+	if (h->required_features & ~known_required)
+		return emb_fail(EMBMAP_EVERSION,
+				"required features 0x%llx include bits this "
+				"library does not know (0x%llx)",
+				(unsigned long long)h->required_features,
+				(unsigned long long)(h->required_features &
+						     ~known_required));
 	if (h->header_size != EMBMAP_HEADER_SIZE)
 		return emb_fail(EMBMAP_ECORRUPT, "header_size %u, expected %u",
 				h->header_size, EMBMAP_HEADER_SIZE);
@@ -330,7 +330,8 @@ int emb_parse_head(struct embmap *t, const uint8_t *base, size_t avail,
 	}
 	memcpy(h, base, sizeof *h);
 
-	if ((rc = check_header(h, size)) != 0 || (rc = check_shape(h)) != 0)
+	if ((rc = emb_check_header(h, size, EMBMAP_FEAT_REQUIRED_KNOWN)) != 0 ||
+	    (rc = check_shape(h)) != 0)
 		return rc;
 
 	dir_end = EMBMAP_HEADER_SIZE +

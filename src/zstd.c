@@ -197,42 +197,14 @@ int emb_zstd_detect(const uint8_t *base, size_t size)
 
 static int check_theader(const struct embmap_format_header *h, size_t size)
 {
-	uint64_t unknown = h->required_features &
-			   ~(EMBMAP_FEAT_ZSTD | EMBMAP_FEAT_REQUIRED_KNOWN);
+	int rc = emb_check_header(
+		h, size, EMBMAP_FEAT_ZSTD | EMBMAP_FEAT_REQUIRED_KNOWN);
 
-	if (h->version_major != EMBMAP_FORMAT_MAJOR)
-		return emb_fail(EMBMAP_EVERSION,
-				"format version %u.%u, this library reads %u.x",
-				h->version_major, h->version_minor,
-				EMBMAP_FORMAT_MAJOR);
-	if (emb_hash64(h, EMBMAP_HEADER_HASHED) != h->header_checksum)
-		return emb_fail(EMBMAP_ECHECKSUM,
-				"transport header checksum 0x%016llx does not "
-				"match the header bytes",
-				(unsigned long long)h->header_checksum);
-	if (unknown)
-		return emb_fail(EMBMAP_EVERSION,
-				"required features 0x%llx include bits this "
-				"library does not know (0x%llx)",
-				(unsigned long long)h->required_features,
-				(unsigned long long)unknown);
-	if (h->header_size != EMBMAP_HEADER_SIZE)
-		return emb_fail(EMBMAP_ECORRUPT, "header_size %u, expected %u",
-				h->header_size, EMBMAP_HEADER_SIZE);
-	if (h->file_size != size)
-		return emb_fail(h->file_size > size ? EMBMAP_ETRUNCATED
-						    : EMBMAP_ECORRUPT,
-				"file is %zu bytes, header says file_size %llu",
-				size, (unsigned long long)h->file_size);
-	if (h->reserved != 0)
-		return emb_fail(EMBMAP_ECORRUPT,
-				"reserved header field is %llu, must be 0",
-				(unsigned long long)h->reserved);
-	if (h->section_count < 2 || h->section_count > EMBMAP_MAX_SECTIONS)
-		return emb_fail(EMBMAP_ECORRUPT,
-				"section_count %u outside 2..%u",
-				h->section_count, EMBMAP_MAX_SECTIONS);
-	return 0;
+	if (rc == 0 &&
+	    (h->section_count < 2 || h->section_count > EMBMAP_MAX_SECTIONS))
+		rc = emb_fail(EMBMAP_ECORRUPT, "section_count %u outside 2..%u",
+			      h->section_count, EMBMAP_MAX_SECTIONS);
+	return rc;
 }
 
 static int check_descriptor(const struct zfile *z)
