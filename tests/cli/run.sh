@@ -1,20 +1,21 @@
 #!/bin/sh
 # run.sh - the embmap command's tests.
 #
-#   sh tests/cli/run.sh BUILD/embmap
+#   sh tests/cli/run.sh BUILD/embmap [t_NN_name.sh...]
 #
-# Sources every tests/cli/t_*.sh in order; each adds cases with lib.sh's
+# Sources the case files named, or every tests/cli/t_*.sh in order; each adds cases with lib.sh's
 # helpers. Cases that need numpy (through /usr/bin/python3, or
 # $EMBMAP_PYTHON) are skipped with a message when it is missing. Everything
 # happens in a fresh temporary directory, removed at the end.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-	echo "usage: sh tests/cli/run.sh path/to/embmap" >&2
+if [ $# -lt 1 ] || [ ! -x "$1" ]; then
+	echo "usage: sh tests/cli/run.sh path/to/embmap [t_NN_name.sh...]" >&2
 	exit 2
 fi
 EMBMAP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+shift
 PY=${EMBMAP_PYTHON:-/usr/bin/python3}
 T=$(mktemp -d "${TMPDIR:-/tmp}/embmap-cli.XXXXXX") || exit 2
 trap 'rm -rf "$T"' EXIT
@@ -29,7 +30,13 @@ else
 fi
 
 . "$here/lib.sh"
-for t in "$here"/t_*.sh; do
-	. "$t"
-done
+if [ $# -eq 0 ]; then
+	for t in "$here"/t_*.sh; do
+		. "$t"
+	done
+else
+	for t in "$@"; do
+		. "$here/$t"
+	done
+fi
 done_all

@@ -1,6 +1,6 @@
 # Stored dtypes through the command: pack --dtype and --saturate, stats
 # (with and without --against), info's i8 scale range, export of f16, bf16
-# and i8 tables to .npy. Sourced by run.sh (and by dtype_run.sh alone).
+# and i8 tables to .npy. Sourced by run.sh.
 
 DT="$T/dtype"
 mkdir -p "$DT"

@@ -13,41 +13,8 @@ W=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 
-passed=0
-failed=0
-skipped=0
-CASE=""
-CASE_FAIL=""
-
-endcase() {
-	[ -n "$CASE" ] || return 0
-	if [ -z "$CASE_FAIL" ]; then
-		passed=$((passed + 1))
-		echo "PASS $CASE"
-	else
-		failed=$((failed + 1))
-		echo "FAIL $CASE"
-		printf '%s' "$CASE_FAIL"
-	fi
-	CASE=""
-	CASE_FAIL=""
-}
-
-tcase() {
-	endcase
-	CASE=$1
-}
-
-fail() {
-	CASE_FAIL="$CASE_FAIL    $*
-"
-}
-
-skip() {
-	endcase
-	skipped=$((skipped + 1))
-	echo "SKIP $1: $2"
-}
+# The case bookkeeping (tcase, fail, skip, endcase) of the command tests.
+. "$HERE/../cli/lib.sh"
 
 # Files in a directory other than the ones named: temporaries left over.
 leftovers() { # dir name...
