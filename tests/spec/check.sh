@@ -154,8 +154,11 @@ else
 	cat "$work/reader.out" "$work/reader.diff" 2>/dev/null | sed 's/^/        /'
 fi
 
-if "$reader" "$work/damaged.emb" >/dev/null 2>"$work/damaged.err"; then
+# A refusal must be the reader's own, not a sanitizer stopping it.
+if "$reader" "$work/damaged.emb" >/dev/null 2>"$work/damaged.err" ||
+	grep -q Sanitizer "$work/damaged.err"; then
 	bad "the reader written from SPEC.md refuses a damaged block"
+	sed 's/^/        /' "$work/damaged.err"
 else
 	ok "the reader written from SPEC.md refuses a damaged block:\
  $(cat "$work/damaged.err")"

@@ -395,7 +395,7 @@ static int check_sums(const uint8_t *p, const struct header *h,
 {
 	const uint8_t *matrix = at(p, MATRIX), *sums = at(p, BLOCK_SUMS);
 	uint64_t end = HEADER_SIZE + (uint64_t)h->sections * ENTRY_SIZE;
-	XXH3_state_t *st = XXH3_createState();
+	XXH3_state_t *st;
 	XXH128_canonical_t c;
 	uint8_t trailer[24], *rh;
 
@@ -433,6 +433,12 @@ static int check_sums(const uint8_t *p, const struct header *h,
 		}
 	}
 
+	/* Created only now: every check above may return early. */
+	st = XXH3_createState();
+	if (!st) {
+		free(rh);
+		return bad("out of memory");
+	}
 	XXH3_128bits_reset(st);
 	XXH3_128bits_update(st, rh, h->rows * 8);
 	free(rh);
