@@ -29,6 +29,10 @@ ifeq ($(SANITIZE),1)
   CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
   LDFLAGS += -fsanitize=address,undefined
+  # A sanitizer report must not pass for the command's own exit codes
+  # (1 invalid file, 2 usage or I/O): make it exit 86.
+  export ASAN_OPTIONS ?= exitcode=86
+  export UBSAN_OPTIONS ?= exitcode=86:print_stacktrace=1
   # override: a BUILD given on the command line must get the suffix too
   override BUILD := $(BUILD)-san
 endif
