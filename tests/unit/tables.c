@@ -244,3 +244,14 @@ int tt_open_copy(const uint8_t *image, size_t size, unsigned flags,
 	memcpy(*copy, image, size);
 	return embmap_open_buffer(*copy, size, flags, out);
 }
+
+int tt_same_file(const char *a, const char *b)
+{
+	size_t na, nb;
+	uint8_t *pa = tt_slurp(a, &na), *pb = tt_slurp(b, &nb);
+	int eq = na == nb && memcmp(pa, pb, na) == 0;
+
+	free(pa);
+	free(pb);
+	return eq;
+}

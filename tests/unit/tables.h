@@ -70,6 +70,9 @@ size_t tt_dir_entries(const char *dir);
 /* The whole file in a new allocation of exactly its size (at least 1). */
 uint8_t *tt_slurp(const char *path, size_t *size);
 
+/* 1 when the two files hold the same bytes. */
+int tt_same_file(const char *a, const char *b);
+
 /* Create or replace path with n bytes. */
 void tt_spit(const char *path, const void *p, size_t n);
 

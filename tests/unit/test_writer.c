@@ -54,17 +54,6 @@ static char *path_of(const char *name)
 	return tt_join(tmp, name);
 }
 
-static int bytes_equal(const char *a, const char *b)
-{
-	size_t na, nb;
-	uint8_t *pa = tt_slurp(a, &na), *pb = tt_slurp(b, &nb);
-	int eq = na == nb && memcmp(pa, pb, na) == 0;
-
-	free(pa);
-	free(pb);
-	return eq;
-}
-
 static void hash_of(const char *path, uint8_t out[16])
 {
 	embmap *t;
@@ -587,18 +576,18 @@ static void test_writer_deterministic(void **state)
 	(void)state;
 	TT_OK(tt_build(a, &s));
 	TT_OK(tt_build(b, &s));
-	assert_true(bytes_equal(a, b));
+	assert_true(tt_same_file(a, b));
 	/* Metadata is stored sorted, so the order of set_meta is lost. */
 	s.meta = meta_b;
 	TT_OK(tt_build(b, &s));
-	assert_true(bytes_equal(a, b));
+	assert_true(tt_same_file(a, b));
 	s.alignment = 65536;
 	TT_OK(tt_build(a, &s));
 	TT_OK(tt_build(b, &s));
-	assert_true(bytes_equal(a, b));
+	assert_true(tt_same_file(a, b));
 	s.seed = 1;
 	TT_OK(tt_build(b, &s));
-	assert_false(bytes_equal(a, b));
+	assert_false(tt_same_file(a, b));
 	free(a);
 	free(b);
 }
@@ -745,7 +734,7 @@ static void test_writer_canonical_index_duplicates(void **state)
 	for (uint64_t i = 0; i < 4; i++)
 		TT_OK(embmap_writer_add_token(w, tok, tt_token(i, tok)));
 	TT_OK(embmap_writer_finish(w));
-	assert_true(bytes_equal(p, q));
+	assert_true(tt_same_file(p, q));
 	check_index(p, 4, tt_token);
 	free(p);
 	free(q);

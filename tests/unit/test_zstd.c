@@ -66,17 +66,6 @@ static char *path_of(const char *name)
 	return tt_join(tmp, name);
 }
 
-static int same_bytes(const char *a, const char *b)
-{
-	size_t na, nb;
-	uint8_t *pa = tt_slurp(a, &na), *pb = tt_slurp(b, &nb);
-	int eq = na == nb && memcmp(pa, pb, na) == 0;
-
-	free(pa);
-	free(pb);
-	return eq;
-}
-
 static const char *const meta[] = {"model", "test", "source", "unit"};
 
 /* A small table: odd shape, a vocabulary unless tokens is 0. */
@@ -157,7 +146,7 @@ static void round_trip(const struct tt_spec *s, uint32_t frame_rows,
 	TT_OK(tt_build(plain, s));
 	compress(plain, z, frame_rows, flags);
 	TT_OK(embmap_unpack(z, back, &nosync));
-	assert_true(same_bytes(plain, back));
+	assert_true(tt_same_file(plain, back));
 	expect_same_table(plain, z);
 	TT_OK(embmap_zstd_verify(z, NULL, NULL, NULL));
 
@@ -247,8 +236,8 @@ static void test_zstd_deterministic_across_threads(void **state)
 	TT_OK(embmap_compress(plain, b, &o));
 	o.threads = 5;
 	TT_OK(embmap_compress(plain, c, &o));
-	assert_true(same_bytes(a, b));
-	assert_true(same_bytes(a, c));
+	assert_true(tt_same_file(a, b));
+	assert_true(tt_same_file(a, c));
 	free(plain);
 	free(a);
 	free(b);
