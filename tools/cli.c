@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -55,6 +56,13 @@ int usage_text(FILE *to, const char *text, int code)
 {
 	fputs(text, to);
 	return code;
+}
+
+int path_has_ext(const char *path, const char *ext)
+{
+	size_t n = strlen(path), e = strlen(ext);
+
+	return n > e && strcasecmp(path + n - e, ext) == 0;
 }
 
 int map_input(const char *path, struct mapped *m)

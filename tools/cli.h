@@ -43,6 +43,9 @@ struct mapped {
 	size_t size;
 };
 
+/* 1 when path ends with ext (".npy"), ignoring case, and is longer. */
+int path_has_ext(const char *path, const char *ext);
+
 /* Map path; on failure print the diagnostic and return EXIT_USAGE. */
 int map_input(const char *path, struct mapped *m);
 void unmap_input(struct mapped *m);

@@ -53,14 +53,11 @@ static void list_outputs(void)
 
 static const struct output_format *pick(const char *to, const char *out)
 {
-	size_t n = strlen(out);
-
 	for (size_t i = 0; output_formats[i]; i++) {
 		const struct output_format *f = output_formats[i];
-		size_t e = f->ext ? strlen(f->ext) : 0;
 
 		if (to ? !strcmp(f->name, to)
-		       : e && n > e && !strcasecmp(out + n - e, f->ext))
+		       : f->ext && path_has_ext(out, f->ext))
 			return f;
 	}
 	if (to)

@@ -732,11 +732,9 @@ static int gg_vocab_load(const char *path, struct vocab *v, char *err,
 
 static int gg_probe(const char *path, const uint8_t *head, size_t n)
 {
-	size_t len = strlen(path);
-
 	if (n >= 4 && memcmp(head, GG_MAGIC, 4) == 0)
 		return 2;
-	if (len >= 5 && !strcmp(path + len - 5, ".gguf"))
+	if (path_has_ext(path, ".gguf"))
 		return 1;
 	return 0;
 }

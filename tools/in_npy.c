@@ -49,18 +49,11 @@ struct scan {
 	int version;
 };
 
-static int has_ext(const char *path, const char *ext)
-{
-	size_t n = strlen(path), e = strlen(ext);
-
-	return n > e && strcasecmp(path + n - e, ext) == 0;
-}
-
 static int npy_probe(const char *path, const uint8_t *head, size_t n)
 {
 	if (n >= NPY_MAGIC_LEN && memcmp(head, NPY_MAGIC, NPY_MAGIC_LEN) == 0)
 		return 2;
-	return has_ext(path, ".npy");
+	return path_has_ext(path, ".npy");
 }
 
 static void skip_ws(struct scan *c)

@@ -15,18 +15,11 @@ struct raw {
 	uint64_t next;
 };
 
-static int has_ext(const char *path, const char *ext)
-{
-	size_t n = strlen(path), e = strlen(ext);
-
-	return n > e && strcasecmp(path + n - e, ext) == 0;
-}
-
 static int raw_probe(const char *path, const uint8_t *head, size_t n)
 {
 	(void)head;
 	(void)n;
-	return has_ext(path, ".raw") || has_ext(path, ".f32");
+	return path_has_ext(path, ".raw") || path_has_ext(path, ".f32");
 }
 
 static int raw_read(struct source *s, uint64_t count, void *out)

@@ -516,12 +516,10 @@ out:
 
 static int st_probe(const char *path, const uint8_t *head, size_t n)
 {
-	size_t len = strlen(path);
-
 	if (n >= 9 && head[8] == '{' && le64(head) >= 2 &&
 	    le64(head) <= ST_MAX_HEADER)
 		return 2;
-	if (len >= 12 && !strcmp(path + len - 12, ".safetensors"))
+	if (path_has_ext(path, ".safetensors"))
 		return 1;
 	return 0;
 }

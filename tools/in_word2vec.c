@@ -596,13 +596,6 @@ static int w2v_bin_open(struct source *s, const char *path,
 /* Probes                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static int has_ext(const char *path, const char *ext)
-{
-	size_t n = strlen(path), k = strlen(ext);
-
-	return n > k && !strcasecmp(path + n - k, ext);
-}
-
 /* Bytes a line of text may hold (UTF-8 only in tokens, which are cut
  * off before this is asked). */
 static int text_byte(uint8_t c)
@@ -668,7 +661,7 @@ static int w2v_bin_probe(const char *path, const uint8_t *head, size_t n)
 
 	if (k == 'b')
 		return 2;
-	return k == '?' && has_ext(path, ".bin");
+	return k == '?' && path_has_ext(path, ".bin");
 }
 
 static int w2v_text_probe(const char *path, const uint8_t *head, size_t n)
@@ -677,7 +670,8 @@ static int w2v_text_probe(const char *path, const uint8_t *head, size_t n)
 
 	if (k == 't')
 		return 2;
-	return k == '?' && (has_ext(path, ".vec") || has_ext(path, ".txt"));
+	return k == '?' &&
+	       (path_has_ext(path, ".vec") || path_has_ext(path, ".txt"));
 }
 
 const struct input_format input_word2vec = {

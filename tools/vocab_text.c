@@ -32,18 +32,11 @@
 
 #include "cli.h"
 
-static int has_ext(const char *path, const char *ext)
-{
-	size_t n = strlen(path), e = strlen(ext);
-
-	return n > e && strcasecmp(path + n - e, ext) == 0;
-}
-
 static int text_probe(const char *path, const uint8_t *head, size_t n)
 {
 	(void)head;
 	(void)n;
-	return has_ext(path, ".txt") || has_ext(path, ".vocab");
+	return path_has_ext(path, ".txt") || path_has_ext(path, ".vocab");
 }
 
 static int hex_digit(int c)
