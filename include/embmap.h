@@ -139,8 +139,8 @@ int embmap_open(const char *path, unsigned flags, embmap **out);
 /*
  * Like embmap_open(), over bytes already in memory. The caller keeps buf
  * alive and unchanged until embmap_close(); rows are returned as pointers
- * into it, so for aligned rows buf should be page-aligned, and it must be
- * at least 8-byte aligned (EMBMAP_EINVAL otherwise). The flags
+ * into it, so for aligned rows buf should be page-aligned; any address
+ * works, the library never reads it through aligned loads. The flags
  * EMBMAP_POPULATE, EMBMAP_HUGEPAGE and EMBMAP_PRIVATE are ignored. Bytes
  * in the zstd transport form are decompressed into the handle's own memory
  * as embmap_open() does; buf may then be freed once this returns.

@@ -638,12 +638,6 @@ int embmap_open_buffer(const void *buf, size_t size, unsigned flags,
 		return emb_fail(EMBMAP_EINVAL,
 				"embmap_open_buffer: unknown flags 0x%x",
 				flags & ~EMBMAP_OPEN_FLAGS);
-	/* The directory is read in place as 8-byte fields. */
-	if ((uintptr_t)buf % 8 != 0)
-		return emb_fail(EMBMAP_EINVAL,
-				"embmap_open_buffer: buf %p is not 8-byte "
-				"aligned",
-				buf);
 	t = calloc(1, sizeof *t);
 	if (!t)
 		return emb_fail(EMBMAP_ENOMEM, "embmap_open_buffer: handle");

@@ -357,7 +357,11 @@ static int zparse(struct zfile *z, const uint8_t *base, size_t size)
 	if ((rc = check_descriptor(z)) != 0)
 		return rc;
 
-	z->head = base + ZHEAD_OFFSET;
+	/* A copy, as the plain reader keeps: read in place it could be
+	 * misaligned in a caller's buffer. */
+	memcpy(z->plain.head, base + ZHEAD_OFFSET, head_size);
+	z->plain.head_len = head_size;
+	z->head = z->plain.head;
 	if ((rc = emb_parse_head(&z->plain, z->head, (size_t)head_size,
 				 z->zi.plain_size)) != 0) {
 		snprintf(detail, sizeof detail, "%s", embmap_errmsg());

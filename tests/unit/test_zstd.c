@@ -819,8 +819,18 @@ static void test_zstd_open_buffer(void **state)
 	assert_int_equal(embmap_compressed_size(b), size);
 	for (uint64_t r = 0; r < 25; r++)
 		assert_memory_equal(embmap_row(a, r), embmap_row(b, r), 6);
-	embmap_close(a);
 	embmap_close(b);
+
+	/* At an odd address too: the plain head is read from a copy. */
+	copy = malloc(size + 1);
+	assert_non_null(copy);
+	memcpy(copy + 1, img, size);
+	TT_OK(embmap_open_buffer(copy + 1, size, EMBMAP_VERIFY, &b));
+	for (uint64_t r = 0; r < 25; r++)
+		assert_memory_equal(embmap_row(a, r), embmap_row(b, r), 6);
+	embmap_close(b);
+	free(copy);
+	embmap_close(a);
 	free(img);
 	free(plain);
 }
