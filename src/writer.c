@@ -213,9 +213,17 @@ char *emb_dir_of(const char *path)
 }
 
 /* Create the file unnamed where possible, else under a unique name. */
-int emb_temp_create(const char *path, const char *dir, int *fd, char **tmp_path)
+/* Unique within the process (counter) and among processes (pid). */
+static void temp_name(char *buf, size_t n, const char *path)
 {
 	static unsigned counter;
+
+	snprintf(buf, n, "%s.tmp-%ld-%u", path, (long)getpid(),
+		 __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+}
+
+int emb_temp_create(const char *path, const char *dir, int *fd, char **tmp_path)
+{
 	size_t n = strlen(path) + 64;
 
 #ifdef O_TMPFILE
@@ -227,8 +235,7 @@ int emb_temp_create(const char *path, const char *dir, int *fd, char **tmp_path)
 	if (!*tmp_path)
 		return emb_fail(EMBMAP_ENOMEM, "writer: path");
 	for (int tries = 0; tries < 100; tries++) {
-		snprintf(*tmp_path, n, "%s.tmp-%ld-%u", path, (long)getpid(),
-			 __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+		temp_name(*tmp_path, n, path);
 		*fd = open(*tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 			   0666);
 		if (*fd >= 0 || errno != EEXIST)
@@ -746,14 +753,20 @@ int emb_temp_publish(const char *path, int fd, char **tmp_path)
 	if (!*tmp_path) {
 		char proc[64];
 		size_t n = strlen(path) + 64;
+		int rc = -1;
 
 		if (!(*tmp_path = malloc(n)))
 			return emb_fail(EMBMAP_ENOMEM, "writer: path");
 		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-		snprintf(*tmp_path, n, "%s.tmp-%ld", path, (long)getpid());
-		unlink(*tmp_path);
-		if (linkat(AT_FDCWD, proc, AT_FDCWD, *tmp_path,
-			   AT_SYMLINK_FOLLOW) != 0) {
+		/* A name in use is someone else's file: take the next one. */
+		for (int tries = 0; tries < 100 && rc != 0; tries++) {
+			temp_name(*tmp_path, n, path);
+			rc = linkat(AT_FDCWD, proc, AT_FDCWD, *tmp_path,
+				    AT_SYMLINK_FOLLOW);
+			if (rc != 0 && errno != EEXIST)
+				break;
+		}
+		if (rc != 0) {
 			int e = errno;
 
 			free(*tmp_path);
