@@ -93,6 +93,16 @@ static uint64_t block_count(const embmap *t)
 	return t->sec.block_sums->count;
 }
 
+/* The rows of block b: from *first, *rows of them (the last may be short). */
+static void block_span(const embmap *t, uint64_t b, uint64_t *first,
+		       uint64_t *rows)
+{
+	uint64_t br = t->hdr.block_rows;
+
+	*first = b * br;
+	*rows = t->hdr.rows - *first < br ? t->hdr.rows - *first : br;
+}
+
 /*
  * Hash block b and compare with its stored sum; 1 when it matches. The
  * block sum and the content hash are both digests of row hashes, so each
@@ -102,11 +112,10 @@ static int block_ok(const embmap *t, uint64_t b, XXH3_state_t *block,
 		    XXH3_state_t *content)
 {
 	const struct embmap_format_header *h = &t->hdr;
-	uint64_t first = b * h->block_rows;
-	uint64_t rows = h->rows - first < h->block_rows ? h->rows - first
-							: h->block_rows;
+	uint64_t first, rows;
 	uint64_t want = emb_load64(t->base + t->sec.block_sums->offset + 8 * b);
 
+	block_span(t, b, &first, &rows);
 	XXH3_64bits_reset(block);
 	emb_hash_rows(t->matrix + first * h->row_stride, rows, h->row_stride,
 		      block, content);
@@ -117,11 +126,12 @@ static int block_ok(const embmap *t, uint64_t b, XXH3_state_t *block,
 static void check_i8_block(const embmap *t, struct damage *d, uint64_t b)
 {
 	const struct embmap_format_header *h = &t->hdr;
-	uint64_t first = b * h->block_rows;
-	uint64_t rows = h->rows - first < h->block_rows ? h->rows - first
-							: h->block_rows;
-	const uint8_t *p = t->matrix + first * h->row_stride;
-	const uint8_t *bad = memchr(p, 0x80, (size_t)(rows * h->row_stride));
+	uint64_t first, rows;
+	const uint8_t *p, *bad;
+
+	block_span(t, b, &first, &rows);
+	p = t->matrix + first * h->row_stride;
+	bad = memchr(p, 0x80, (size_t)(rows * h->row_stride));
 
 	if (!bad)
 		return;
@@ -154,14 +164,12 @@ static void verify_matrix(const embmap *t, struct damage *d,
 			  XXH3_state_t *block, XXH3_state_t *content,
 			  int sums_ok)
 {
-	const uint64_t br = t->hdr.block_rows;
 	const uint64_t nb = block_count(t);
 
 	for (uint64_t b = 0; b < nb; b++) {
-		uint64_t first = b * br;
-		uint64_t n =
-			t->hdr.rows - first < br ? t->hdr.rows - first : br;
+		uint64_t first, n;
 
+		block_span(t, b, &first, &n);
 		if (!block_ok(t, b, block, content)) {
 			if (sums_ok)
 				bad_rows(d, first, n);
@@ -444,15 +452,15 @@ int embmap_verify_rows(const embmap *t, uint64_t first, uint64_t count)
 
 	last = (first + count - 1) / br;
 	for (uint64_t b = first / br; b <= last && rc == 0; b++) {
-		uint64_t lo = b * br;
-		uint64_t hi = lo + br < t->hdr.rows ? lo + br : t->hdr.rows;
+		uint64_t lo, n;
 
+		block_span(t, b, &lo, &n);
 		if (!block_ok(t, b, block, NULL))
 			rc = emb_fail(EMBMAP_ECHECKSUM,
 				      "matrix rows %llu..%llu: block checksum "
 				      "mismatch",
 				      (unsigned long long)lo,
-				      (unsigned long long)(hi - 1));
+				      (unsigned long long)(lo + n - 1));
 	}
 	XXH3_freeState(block);
 	return rc;
